@@ -1,0 +1,190 @@
+"""Command line: ``python -m funnel ingest|report|demo`` (SPEC 5).
+
+Exit codes: 0 success (rejected rows are reported, not fatal); 1 a file or input that cannot be
+used at all; 2 usage. Heavy modules are imported inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from funnel.errors import IngestError, UsageError
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date; use YYYY-MM-DD") from None
+
+
+def _pairs(values: list[str] | None, flag: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in values or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"{flag} {item!r}: write it as {flag} field=VALUE")
+        out[key.strip()] = value
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m funnel", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ing = sub.add_parser("ingest", help="load CRM exports (CSV/XLSX) into the store")
+    ing.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    ing.add_argument(
+        "--db", type=Path, help="store file (default $FUNNEL_DB or data/funnel.duckdb)"
+    )
+    ing.add_argument(
+        "--as-of", type=_date, help="snapshot date of the export (default: its latest date)"
+    )
+    ing.add_argument(
+        "--map",
+        action="append",
+        metavar="FIELD=COLUMN",
+        help="read FIELD from COLUMN (repeatable); fields: id, channel, created_at, "
+        "stage, status, converted, won_at, lost_at, closed_at, value, owner, "
+        "email, phone, name",
+    )
+    ing.add_argument(
+        "--set",
+        action="append",
+        metavar="FIELD=VALUE",
+        help="constant for FIELD where the file has no column or the cell is empty",
+    )
+    ing.add_argument("--json", action="store_true", help="one JSON object per file")
+
+    rep = sub.add_parser("report", help="marketing, sales and allocation numbers for a period")
+    rep.add_argument("--db", type=Path)
+    rep.add_argument("--start", type=_date)
+    rep.add_argument("--end", type=_date)
+    rep.add_argument("--format", choices=["json", "md", "html"], default="json")
+    rep.add_argument("--compare", metavar="A,B", help="head-to-head of two channels (slugs)")
+
+    demo = sub.add_parser("demo", help="build the demo store from the bundled files in data/demo")
+    demo.add_argument("--db", type=Path)
+    demo.add_argument("--force", action="store_true", help="rebuild even if the store exists")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "ingest":
+            return _ingest(args)
+        if args.command == "report":
+            return _report(args)
+        if args.command == "demo":
+            return _demo(args)
+    except UsageError as exc:
+        parser.error(str(exc))
+    except IngestError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 2
+
+
+def _open(db: Path | None):
+    from funnel import store
+
+    try:
+        return store.connect(db)
+    except store.StoreBusyError as exc:
+        raise IngestError(str(db or store.default_db_path()), str(exc)) from exc
+
+
+def _ingest(args) -> int:
+    from funnel import store
+    from funnel.ingest import IngestOptions, ingest_file
+
+    options = IngestOptions(
+        mapping=_pairs(args.map, "--map"), constants=_pairs(args.set, "--set"), as_of=args.as_of
+    )
+    con = _open(args.db)
+    failed = False
+    for path in args.files:
+        try:
+            result = ingest_file(
+                con, path, options, db_path=args.db or store.default_db_path(), file_name=str(path)
+            )
+        except IngestError as exc:
+            failed = True
+            if args.json:
+                print(json.dumps({"file": str(path), "error": exc.message}))
+            else:
+                print(f"error: {exc}", file=sys.stderr)
+            continue
+        if args.json:
+            print(json.dumps(result.as_json(), default=str))
+        else:
+            print(_describe(result))
+    con.close()
+    return 1 if failed else 0
+
+
+def _describe(r) -> str:
+    if r.already_ingested:
+        head = (
+            f"{r.file}: already ingested with these options (upload {r.upload_id}); "
+            "nothing changed."
+        )
+        return head
+    lines = [
+        f"{r.file}: {r.source_label}, as of {r.as_of}",
+        f"  read {r.read:,} = loaded {r.loaded:,} + rejected {r.rejected:,} "
+        f"+ duplicate {r.duplicate:,}",
+        "  columns: " + (", ".join(f"{f} <- {c!r}" for f, c in r.mapping.items()) or "none"),
+    ]
+    if r.date_formats:
+        lines.append(
+            "  dates read as: " + ", ".join(f"{f} {fam}" for f, fam in r.date_formats.items())
+        )
+    for u in r.unmapped:
+        what = "counted as stage 'new'" if u["kind"] == "stage" else f"kept as '{u['stored_as']}'"
+        lines.append(
+            f"  unmapped {u['kind']} value {u['raw_value']!r} ({u['leads']:,} leads, "
+            f"{what} until you map it)"
+        )
+    for rej in r.rejects_sample[:10]:
+        lines.append(f"  row {rej['row_number']}: {rej['reason']}")
+    if r.rejected > 10:
+        lines.append(f"  ... and {r.rejected - 10:,} more rejected rows (see the Upload page)")
+    return "\n".join(lines)
+
+
+def _report(args) -> int:
+    from funnel import report
+
+    compare = None
+    if args.compare:
+        parts = [p.strip() for p in args.compare.split(",")]
+        if len(parts) != 2 or not all(parts):
+            raise UsageError("--compare takes two channels: --compare referral,cold_call")
+        compare = (parts[0], parts[1])
+    if args.start and args.end and args.start > args.end:
+        raise UsageError("--start is after --end")
+    con = _open(args.db)
+    data = report.build_report(con, start=args.start, end=args.end, compare=compare)
+    if args.format == "json":
+        print(report.render_json(data))
+    elif args.format == "md":
+        print(report.render_markdown(data))
+    else:
+        print(report.render_html(data))
+    con.close()
+    return 0
+
+
+def _demo(args) -> int:
+    from funnel import demo
+
+    path = demo.build_demo_store(args.db, force=args.force)
+    print(f"demo store ready: {path}")
+    return 0

@@ -1,0 +1,84 @@
+"""Date formats of CRM exports, and the choice of one family of formats per column (SPEC 3).
+
+A column's family is the one that parses most of its values; month-first and day-first are told
+apart by values that can only be one (``13/02/2026``), and a column that cannot tell follows the
+other date columns of the file, else month-first (US).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from funnel import store
+
+_TIMES = [
+    "",
+    " %H:%M:%S",
+    " %H:%M",
+    "T%H:%M:%S",
+    "T%H:%M:%S.%f",
+    " %H:%M:%S.%f",
+    "T%H:%M:%SZ",
+    "T%H:%M:%S.%fZ",
+    " %I:%M %p",
+    " %I:%M:%S %p",
+    ", %I:%M %p",
+    ", %H:%M",
+]
+
+
+def _with_times(*dates: str) -> list[str]:
+    return [d + t for d in dates for t in _TIMES]
+
+
+FAMILIES: dict[str, list[str]] = {
+    "iso": _with_times("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d"),
+    "us": _with_times("%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y"),
+    "day_first": _with_times("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y", "%d.%m.%y"),
+    "text": _with_times(
+        "%d %b, %Y",
+        "%d %b %Y",
+        "%b %d, %Y",
+        "%b %d %Y",
+        "%d %B %Y",
+        "%B %d, %Y",
+        "%d-%b-%Y",
+        "%d-%b-%y",
+        "%a, %d %b %Y",
+        "%d %B, %Y",
+    ),
+}
+EXCEL = "excel_serial"
+ORDER = ["iso", "us", "day_first", "text", EXCEL]
+
+
+def choose_families(con: duckdb.DuckDBPyConnection, fields: list[str]) -> dict[str, str]:
+    """Per staged date field (e.g. ``created_at``), the family of formats its values follow."""
+    if not fields:
+        return {}
+    rows = store.fetch_all(con, "ingest/date_format_votes", {**FAMILIES, "fields": fields})
+    votes: dict[str, dict[str, int]] = {f: {} for f in fields}
+    for fld, *counts in rows:
+        votes[fld] = dict(zip(ORDER, (int(n) for n in counts), strict=True))
+    chosen: dict[str, str] = {}
+    for fld in fields:
+        counts = votes[fld]
+        best = max(ORDER, key=lambda fam: (counts.get(fam, 0), -ORDER.index(fam)))
+        chosen[fld] = best
+    # A column that cannot tell month-first from day-first follows one that can.
+    decided = {
+        fam
+        for fld, fam in chosen.items()
+        if fam in ("us", "day_first") and votes[fld].get("us", 0) != votes[fld].get("day_first", 0)
+    }
+    if len(decided) == 1:
+        family = decided.pop()
+        for fld, fam in chosen.items():
+            if fam in ("us", "day_first") and votes[fld].get("us") == votes[fld].get("day_first"):
+                chosen[fld] = family
+    return chosen
+
+
+def formats_of(family: str) -> list[str]:
+    """The strptime formats of a family (a never-matching one for Excel serials)."""
+    return FAMILIES.get(family, ["%Y-%m-%d"])

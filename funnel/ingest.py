@@ -1,0 +1,264 @@
+"""Ingest a CRM export into the store: stage, map, type, merge, in one transaction (SPEC 3).
+
+Every row read is loaded, rejected with a reason (``rejected_rows``), or counted as a duplicate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from funnel import dates, ingest_sql, pii, readers, store
+from funnel.errors import IngestError
+from funnel.mapping import DATE_FIELDS, FIELDS, Mapping, map_columns
+
+
+@dataclass
+class IngestOptions:
+    """What a person can say about a file: explicit mapping, constants, as-of date."""
+
+    mapping: dict[str, str] = field(default_factory=dict)  # field -> column (--map)
+    constants: dict[str, str] = field(default_factory=dict)  # field -> value (--set)
+    as_of: dt.date | None = None
+
+    def fingerprint(self) -> str:
+        payload = {
+            "map": dict(sorted(self.mapping.items())),
+            "set": dict(sorted(self.constants.items())),
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass
+class IngestResult:
+    """What happened to one file: the four counts, the detected source and mapping."""
+
+    file: str
+    source: str
+    source_label: str
+    read: int
+    loaded: int
+    rejected: int
+    duplicate: int
+    already_ingested: bool
+    upload_id: int | None
+    as_of: str | None
+    mapping: dict[str, str]
+    date_formats: dict[str, str]
+    unmapped: list[dict]
+    rejects_sample: list[dict]
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+def preview(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    options: IngestOptions | None = None,
+    file_name: str | None = None,
+) -> tuple[Mapping, list[str]]:
+    """Detect the source and mapping of a file without writing anything (for the upload page)."""
+    options = options or IngestOptions()
+    name = file_name or path.name
+    staged = readers.stage_file(con, path, path.read_bytes(), name)
+    mapping = map_columns(staged.headers, options.mapping)
+    return mapping, staged.headers
+
+
+def ingest_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    options: IngestOptions | None = None,
+    db_path: Path | None = None,
+    file_name: str | None = None,
+) -> IngestResult:
+    """Ingest one CSV/XLSX file into the store behind ``con``; raises IngestError if unusable."""
+    options = options or IngestOptions()
+    name = file_name or path.name
+    _check_fields(name, options)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IngestError(name, f"cannot be read: {exc.strerror or exc}") from exc
+    sha = hashlib.sha256(data).hexdigest()
+    fingerprint = options.fingerprint()
+    earlier = store.fetch_one(
+        con, "ingest/find_upload", {"sha256": sha, "options_hash": fingerprint}
+    )
+    if earlier:
+        return _already_ingested(con, name, int(earlier[0]))
+
+    staged = readers.stage_file(con, path, data, name)
+    mapping = map_columns(staged.headers, options.mapping)
+    _check_mapping(name, mapping, staged.headers)
+    pii.register(con, pii.load_key(Path(db_path or store.default_db_path())))
+
+    con.execute(ingest_sql.staged_table(mapping.columns), _set_params(options))
+    con.execute(ingest_sql.redacted_rows_view(mapping.personal_columns))
+    present = [f for f in DATE_FIELDS if f in mapping.columns or f in options.constants]
+    families = dates.choose_families(con, present)
+    store.run(con, "ingest/typed_rows", _typing_params(con, mapping, options, families))
+    as_of = options.as_of or _file_as_of(con)
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        upload_id = _write(con, name, sha, fingerprint, mapping, options, families, as_of)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("CHECKPOINT")
+    return _result(con, name, mapping, families, upload_id, already=False)
+
+
+def _write(
+    con,
+    name,
+    sha,
+    fingerprint,
+    mapping: Mapping,
+    options: IngestOptions,
+    families: dict[str, str],
+    as_of: dt.date,
+) -> int:
+    settings = {
+        "set": options.constants,
+        "as_of": as_of.isoformat(),
+        "as_of_given": options.as_of is not None,
+        "date_formats": families,
+    }
+    upload_id = int(
+        store.fetch_one(
+            con,
+            "ingest/insert_upload",
+            {
+                "file_name": name,
+                "sha256": sha,
+                "options_hash": fingerprint,
+                "source": mapping.source,
+                "as_of": as_of,
+                "mapping": json.dumps(mapping.columns),
+                "settings": json.dumps(settings),
+            },
+        )[0]
+    )
+    as_of_ts = dt.datetime.combine(as_of, dt.time())
+    store.run(con, "ingest/incoming", {"file_tag": sha[:16]})
+    store.run(
+        con,
+        "ingest/merged",
+        {
+            "as_of": as_of_ts,
+            "has_stage": any(
+                f in mapping.columns or f in options.constants
+                for f in ("stage", "status", "converted")
+            ),
+        },
+    )
+    store.run(con, "ingest/delete_replaced_leads")
+    store.run(con, "ingest/insert_leads", {"upload_id": upload_id})
+    store.run(con, "ingest/insert_events", {"upload_id": upload_id, "as_of": as_of_ts})
+    store.run(
+        con,
+        "ingest/insert_rejects",
+        {
+            "upload_id": upload_id,
+            "created_at_col": _column_label(mapping, options, "created_at"),
+            "has_created": "created_at" in mapping.columns or "created_at" in options.constants,
+        },
+    )
+    store.run(con, "ingest/update_upload_counts", {"upload_id": upload_id})
+    store.bump_revision(con)
+    return upload_id
+
+
+def _check_fields(name: str, options: IngestOptions) -> None:
+    for kind, given in (("--map", options.mapping), ("--set", options.constants)):
+        unknown = sorted(set(given) - set(FIELDS))
+        if unknown:
+            raise IngestError(
+                name,
+                f"{kind} names unknown field(s) {', '.join(unknown)}; "
+                f"fields are: {', '.join(FIELDS)}",
+            )
+
+
+def _check_mapping(name: str, mapping: Mapping, headers: list[str]) -> None:
+    missing = {f: c for f, c in mapping.columns.items() if c not in headers}
+    if missing:
+        field_name, column = next(iter(missing.items()))
+        raise IngestError(
+            name,
+            f"--map {field_name}={column}: the file has no column '{column}'. "
+            f"Its columns are: {', '.join(headers)}",
+        )
+
+
+def _set_params(options: IngestOptions) -> dict[str, str | None]:
+    return {f"set_{f}": options.constants.get(f) for f in ingest_sql.STAGED_COLUMNS.values()}
+
+
+def _column_label(mapping: Mapping, options: IngestOptions, fld: str) -> str:
+    if fld in mapping.columns:
+        return mapping.columns[fld]
+    if fld in options.constants:
+        return f"{fld} (--set)"
+    return fld
+
+
+def _typing_params(con, mapping: Mapping, options: IngestOptions, families: dict[str, str]) -> dict:
+    params: dict = {}
+    for fld in DATE_FIELDS:
+        family = families.get(fld, "iso")
+        params[f"{fld}_formats"] = dates.formats_of(family)
+        params[f"{fld}_excel"] = family == dates.EXCEL
+    for fld in (*DATE_FIELDS, "value", "converted"):
+        params[f"{fld}_col"] = _column_label(mapping, options, fld)
+    comma, point = store.fetch_one(con, "ingest/value_format_votes")
+    params["value_decimal_comma"] = bool(comma > point)
+    return params
+
+
+def _file_as_of(con) -> dt.date:
+    row = store.fetch_one(con, "ingest/file_as_of")
+    return row[0] if row and row[0] else dt.date.today()
+
+
+def _already_ingested(con, name: str, upload_id: int) -> IngestResult:
+    return _result(con, name, None, {}, upload_id, already=True)
+
+
+def _result(
+    con, name: str, mapping: Mapping | None, families: dict[str, str], upload_id: int, already: bool
+) -> IngestResult:
+    row = store.fetch_one(con, "ingest/upload_summary", {"upload_id": upload_id})
+    (_, _, source, as_of, read, loaded, rejected, duplicate, mapping_json, settings_json) = row
+    settings = json.loads(settings_json)
+    unmapped = store.fetch_df(con, "ingest/unmapped_values", {"upload_id": upload_id})
+    rejects = store.fetch_df(con, "ingest/rejected_sample", {"upload_id": upload_id, "limit": 20})
+    from funnel.mapping import GENERIC, PROFILES
+
+    labels = {p.name: p.label for p in [*PROFILES, GENERIC]}
+    return IngestResult(
+        file=name,
+        source=source,
+        source_label=labels.get(source, source),
+        read=int(read),
+        loaded=int(loaded),
+        rejected=int(rejected),
+        duplicate=int(duplicate),
+        already_ingested=already,
+        upload_id=upload_id,
+        as_of=as_of.isoformat() if as_of else None,
+        mapping=json.loads(mapping_json),
+        date_formats=settings.get("date_formats", families),
+        unmapped=unmapped.to_dict("records"),
+        rejects_sample=rejects.to_dict("records"),
+    )

@@ -1,0 +1,62 @@
+"""The two ingest statements whose shape depends on a file's header.
+
+Column names from a file are identifiers, which DuckDB cannot bind as parameters: they pass
+through :func:`funnel.store.quote_ident` here and nowhere else; every value is still bound.
+"""
+
+from __future__ import annotations
+
+from funnel.store import quote_ident
+
+# staged column -> canonical field that feeds it
+STAGED_COLUMNS = {
+    "id": "id",
+    "channel_raw": "channel",
+    "created_raw": "created_at",
+    "stage_raw": "stage",
+    "status_raw": "status",
+    "converted_raw": "converted",
+    "won_raw": "won_at",
+    "lost_raw": "lost_at",
+    "closed_raw": "closed_at",
+    "value_raw": "value",
+    "owner": "owner",
+    "email_raw": "email",
+    "phone_raw": "phone",
+}
+
+
+def staged_table(columns: dict[str, str]) -> str:
+    """CREATE the temp table ``staged``: each mapped column trimmed, empty -> the --set value.
+
+    Bound parameters: ``$set_<field>`` for every field (NULL when not set).
+    """
+    select = ["m.row_number"]
+    for staged, fld in STAGED_COLUMNS.items():
+        default = f"CAST($set_{fld} AS VARCHAR)"
+        if fld in columns:
+            cell = f"nullif(trim(r.{quote_ident(columns[fld])}), '')"
+            select.append(f"coalesce({cell}, {default}) AS {staged}")
+        else:
+            select.append(f"{default} AS {staged}")
+    return (
+        "CREATE TEMP TABLE staged AS SELECT "
+        + ", ".join(select)
+        + " FROM (SELECT rowid - min(rowid) OVER () AS __ordinal, * FROM raw_rows) r"
+        + " JOIN row_map m ON m.ordinal = r.__ordinal"
+    )
+
+
+def redacted_rows_view(personal_columns: list[str]) -> str:
+    """CREATE the temp view ``raw_redacted``: each raw row as JSON, personal cells redacted."""
+    replace = ", ".join(
+        f"CASE WHEN {quote_ident(h)} IS NULL THEN NULL ELSE '[redacted]' END AS {quote_ident(h)}"
+        for h in personal_columns
+    )
+    star = f"* REPLACE ({replace})" if replace else "*"
+    return (
+        "CREATE OR REPLACE TEMP VIEW raw_redacted AS SELECT m.row_number, "
+        "json_merge_patch(to_json(r), '{\"__ordinal\": null}') AS raw_row "
+        f"FROM (SELECT rowid - min(rowid) OVER () AS __ordinal, {star} FROM raw_rows) r "
+        "JOIN row_map m ON m.ordinal = r.__ordinal"
+    )

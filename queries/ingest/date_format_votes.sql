@@ -1,0 +1,25 @@
+-- Purpose: for each staged date field, how many of its distinct values (up to 20,000) each
+-- family of date formats can parse; Excel serial numbers are a family of their own.
+-- Grain: one row per field. Parameters: $iso, $us, $day_first, $text (format lists), $fields.
+WITH raw_values AS (
+    SELECT 'created_at' AS field, created_raw AS value FROM staged
+    UNION ALL SELECT 'won_at', won_raw FROM staged
+    UNION ALL SELECT 'lost_at', lost_raw FROM staged
+    UNION ALL SELECT 'closed_at', closed_raw FROM staged
+),
+sample AS (
+    SELECT field, value
+    FROM (SELECT DISTINCT field, value FROM raw_values WHERE value IS NOT NULL)
+    WHERE list_contains($fields, field)
+    QUALIFY row_number() OVER (PARTITION BY field ORDER BY value) <= 20000
+)
+SELECT
+    field,
+    count(try_strptime(value, $iso)) AS iso,
+    count(try_strptime(value, $us)) AS us,
+    count(try_strptime(value, $day_first)) AS day_first,
+    count(try_strptime(value, $text)) AS text,
+    count(funnel_excel_ts(value)) FILTER (WHERE try_cast(value AS DOUBLE) BETWEEN 20000 AND 80000)
+        AS excel_serial
+FROM sample
+GROUP BY field;

@@ -1,0 +1,26 @@
+-- Purpose: the loadable rows keyed to a lead, personal data hashed, later duplicates marked.
+-- Grain: one row per typed record without a reject reason.
+-- Parameters: $file_tag (identifies the file's bytes, for rows with no id, e-mail or phone).
+CREATE TEMP TABLE incoming AS
+WITH hashed AS (
+    SELECT
+        t.* EXCLUDE (email_raw, phone_raw),
+        funnel_pii_hash(CASE WHEN t.email_raw LIKE '%@%' THEN 'email:' || lower(t.email_raw) END)
+            AS email_hash,
+        funnel_pii_hash(CASE WHEN length(regexp_replace(t.phone_raw, '[^0-9]', '', 'g')) >= 6
+                             THEN 'phone:' || regexp_replace(t.phone_raw, '[^0-9]', '', 'g') END)
+            AS phone_hash
+    FROM typed_rows t
+    WHERE t.reject_reason IS NULL
+),
+keyed AS (
+    SELECT
+        h.*,
+        coalesce('id:' || h.id, 'email:' || h.email_hash, 'phone:' || h.phone_hash,
+                 'row:' || $file_tag || ':' || h.row_number) AS lead_key
+    FROM hashed h
+)
+SELECT
+    k.*,
+    row_number() OVER (PARTITION BY k.lead_key ORDER BY k.row_number DESC) > 1 AS is_duplicate
+FROM keyed k;

@@ -1,0 +1,81 @@
+-- Purpose: each incoming lead merged with what the store already holds: an empty cell keeps the
+-- stored value, the stage follows SPEC 2 (status > converted > stage > won/lost dates), the
+-- created date keeps the earliest seen. Grain: one row per distinct incoming lead.
+-- Parameters: $as_of (TIMESTAMP), $has_stage (a stage column or --set stage is mapped).
+CREATE TEMP TABLE merged AS
+WITH compact_channels AS (
+    SELECT replace(raw_slug, '_', '') AS compact, min(channel) AS channel
+    FROM channel_map GROUP BY 1
+),
+compact_stages AS (
+    SELECT replace(raw_slug, '_', '') AS compact, min(stage) AS stage
+    FROM stage_map GROUP BY 1
+),
+joined AS (
+    SELECT
+        i.*,
+        funnel_slug(i.channel_raw) AS channel_slug,
+        coalesce(cm.channel, cc.channel) AS channel_mapped,
+        coalesce(sm.stage, sc.stage) AS stage_mapped,
+        l.lead_key IS NOT NULL AS existed,
+        l.crm_id AS old_crm_id, l.channel AS old_channel, l.channel_raw AS old_channel_raw,
+        l.created_at AS old_created_at, l.stage AS old_stage, l.stage_raw AS old_stage_raw,
+        l.won_at AS old_won_at, l.lost_at AS old_lost_at, l.value AS old_value,
+        l.owner AS old_owner, l.email_hash AS old_email_hash, l.phone_hash AS old_phone_hash,
+        l.first_upload_id AS old_first_upload_id
+    FROM incoming i
+    LEFT JOIN leads l ON l.lead_key = i.lead_key
+    LEFT JOIN channel_map cm ON cm.raw_slug = funnel_slug(i.channel_raw)
+    LEFT JOIN compact_channels cc ON cc.compact = replace(funnel_slug(i.channel_raw), '_', '')
+    LEFT JOIN stage_map sm ON sm.raw_slug = funnel_slug(i.stage_raw)
+    LEFT JOIN compact_stages sc ON sc.compact = replace(funnel_slug(i.stage_raw), '_', '')
+    WHERE NOT i.is_duplicate
+),
+staged_stage AS (
+    SELECT
+        j.*,
+        CASE
+            WHEN j.status_slug IN ('won', 'lost') THEN j.status_slug
+            WHEN j.converted THEN 'won'
+            WHEN j.stage_raw IS NOT NULL AND j.stage_mapped IS NOT NULL
+                 AND NOT (j.status_slug = 'open' AND j.stage_mapped IN ('won', 'lost'))
+                THEN j.stage_mapped
+            WHEN j.stage_raw IS NOT NULL THEN 'new'
+            WHEN j.status_slug = 'open' AND j.old_stage IN ('won', 'lost') THEN 'new'
+            WHEN NOT $has_stage AND j.won_at IS NOT NULL THEN 'won'
+            WHEN NOT $has_stage AND j.lost_at IS NOT NULL THEN 'lost'
+            ELSE coalesce(j.old_stage, 'new')
+        END AS new_stage
+    FROM joined j
+)
+SELECT
+    s.lead_key,
+    s.row_number,
+    s.existed,
+    NOT s.existed AND s.created_at IS NULL AS is_orphan,
+    s.old_stage,
+    coalesce(s.id, s.old_crm_id) AS crm_id,
+    CASE
+        WHEN s.channel_raw IS NOT NULL
+            THEN coalesce(s.channel_mapped, nullif(s.channel_slug, ''), 'unknown')
+        ELSE coalesce(s.old_channel, 'unknown')
+    END AS channel,
+    coalesce(s.channel_raw, s.old_channel_raw) AS channel_raw,
+    CASE WHEN s.existed THEN least(s.old_created_at, coalesce(s.created_at, s.old_created_at))
+         ELSE s.created_at END AS created_at,
+    s.new_stage AS stage,
+    coalesce(s.stage_raw, s.old_stage_raw) AS stage_raw,
+    CASE WHEN s.new_stage = 'won' THEN coalesce(
+        s.won_at, s.closed_at, CASE WHEN s.old_stage = 'won' THEN s.old_won_at END,
+        greatest($as_of, coalesce(s.created_at, s.old_created_at)))
+    END AS won_at,
+    CASE WHEN s.new_stage = 'lost' THEN coalesce(
+        s.lost_at, s.closed_at, CASE WHEN s.old_stage = 'lost' THEN s.old_lost_at END,
+        greatest($as_of, coalesce(s.created_at, s.old_created_at)))
+    END AS lost_at,
+    coalesce(s.value, s.old_value) AS value,
+    coalesce(s.owner, s.old_owner) AS owner,
+    coalesce(s.email_hash, s.old_email_hash) AS email_hash,
+    coalesce(s.phone_hash, s.old_phone_hash) AS phone_hash,
+    s.old_first_upload_id AS first_upload_id
+FROM staged_stage s;

@@ -1,0 +1,50 @@
+-- Purpose: the home page's "this week vs last week": per ISO week (labelled by its Monday) the
+--          leads created, how many of those have been won so far and their conversion rate, and
+--          the wins closed that week (won_at in the week) among the selected leads.
+-- Grain: one row per week, zero-filled from the first week with a lead or a win in the
+--        selection to the last; ordered by week. conversion_rate NULL when leads = 0;
+--        won_value_closed 0 when none.
+-- Parameters: $start, $end (DATE or NULL = unbounded; created_at::DATE inclusive),
+--             $channels, $owners (VARCHAR[] or NULL = all).
+WITH selected AS (
+    SELECT
+        l.stage,
+        l.value,
+        date_trunc('week', l.created_at)::DATE AS created_week,
+        CASE WHEN l.stage = 'won' THEN date_trunc('week', l.won_at)::DATE END AS won_week
+    FROM leads AS l
+    WHERE ($start::DATE IS NULL OR l.created_at::DATE >= $start::DATE)
+      AND ($end::DATE IS NULL OR l.created_at::DATE <= $end::DATE)
+      AND ($channels::VARCHAR[] IS NULL OR list_contains($channels::VARCHAR[], l.channel))
+      AND ($owners::VARCHAR[] IS NULL OR list_contains($owners::VARCHAR[], l.owner))
+),
+created AS (
+    SELECT
+        created_week AS week,
+        count(*) AS leads,
+        count(*) FILTER (WHERE stage = 'won') AS won
+    FROM selected
+    GROUP BY created_week
+),
+closed AS (
+    SELECT won_week AS week, count(*) AS wins_closed, coalesce(sum(value), 0.0) AS won_value_closed
+    FROM selected
+    WHERE won_week IS NOT NULL
+    GROUP BY won_week
+),
+weeks AS (
+    SELECT unnest(generate_series(min(week), max(week), INTERVAL 7 DAY))::DATE AS week
+    FROM (SELECT week FROM created UNION ALL SELECT week FROM closed)
+    HAVING count(*) > 0
+)
+SELECT
+    w.week,
+    coalesce(c.leads, 0) AS leads,
+    coalesce(c.won, 0) AS won,
+    CASE WHEN c.leads > 0 THEN c.won / c.leads END AS conversion_rate,
+    coalesce(d.wins_closed, 0) AS wins_closed,
+    coalesce(d.won_value_closed, 0.0) AS won_value_closed
+FROM weeks AS w
+LEFT JOIN created AS c ON c.week = w.week
+LEFT JOIN closed AS d ON d.week = w.week
+ORDER BY w.week;

@@ -1,0 +1,67 @@
+-- Purpose: conversion by created-week cohort per channel, with what funnel.stats needs to tell
+--          a mature cohort from a young one: the cohort's age at the as-of date and each
+--          channel's days-to-win 90th percentile. The percentiles come from every won lead in
+--          the store (no filter applies to them: a channel's sales cycle does not change with
+--          the view), for the channel and for all channels pooled (the fallback).
+-- Grain: one row per ISO week (labelled by its Monday) x channel with at least one lead;
+--        ordered by cohort_week, then leads descending, then channel.
+--        age_days = as-of date - the cohort's last day (its Sunday): how long its youngest lead
+--        has had to convert. p90 columns NULL when there are no wins.
+-- Parameters: $start, $end (DATE or NULL = unbounded; created_at::DATE inclusive),
+--             $channels, $owners (VARCHAR[] or NULL = all).
+WITH selected AS (
+    SELECT l.channel, l.stage, date_trunc('week', l.created_at)::DATE AS cohort_week
+    FROM leads AS l
+    WHERE ($start::DATE IS NULL OR l.created_at::DATE >= $start::DATE)
+      AND ($end::DATE IS NULL OR l.created_at::DATE <= $end::DATE)
+      AND ($channels::VARCHAR[] IS NULL OR list_contains($channels::VARCHAR[], l.channel))
+      AND ($owners::VARCHAR[] IS NULL OR list_contains($owners::VARCHAR[], l.owner))
+),
+as_of AS (
+    SELECT coalesce(
+        (SELECT max(as_of) FROM uploads),
+        (SELECT greatest(max(created_at)::DATE, max(won_at)::DATE, max(lost_at)::DATE) FROM leads)
+    ) AS as_of_date
+),
+win_days AS (
+    SELECT channel, greatest(0.0, date_diff('second', created_at, won_at) / 86400.0) AS days
+    FROM leads
+    WHERE stage = 'won' AND won_at IS NOT NULL
+),
+channel_horizon AS (
+    SELECT channel, count(*) AS channel_wins, quantile_cont(days, 0.9) AS channel_p90_days
+    FROM win_days
+    GROUP BY channel
+),
+all_horizon AS (
+    SELECT count(*) AS all_wins, quantile_cont(days, 0.9) AS all_p90_days
+    FROM win_days
+),
+cohorts AS (
+    SELECT
+        cohort_week,
+        channel,
+        count(*) AS leads,
+        count(*) FILTER (WHERE stage = 'won') AS won,
+        count(*) FILTER (WHERE stage = 'lost') AS lost
+    FROM selected
+    GROUP BY cohort_week, channel
+)
+SELECT
+    k.cohort_week,
+    k.channel,
+    k.leads,
+    k.won,
+    k.lost,
+    k.leads - k.won - k.lost AS open,
+    a.as_of_date,
+    date_diff('day', k.cohort_week + 6, a.as_of_date) AS age_days,
+    coalesce(h.channel_wins, 0) AS channel_wins,
+    h.channel_p90_days,
+    g.all_wins,
+    g.all_p90_days
+FROM cohorts AS k
+CROSS JOIN as_of AS a
+CROSS JOIN all_horizon AS g
+LEFT JOIN channel_horizon AS h ON h.channel = k.channel
+ORDER BY k.cohort_week, k.leads DESC, k.channel;
