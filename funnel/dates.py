@@ -82,3 +82,10 @@ def choose_families(con: duckdb.DuckDBPyConnection, fields: list[str]) -> dict[s
 def formats_of(family: str) -> list[str]:
     """The strptime formats of a family (a never-matching one for Excel serials)."""
     return FAMILIES.get(family, ["%Y-%m-%d"])
+
+
+def choose_spend_family(con: duckdb.DuckDBPyConnection) -> str:
+    """The family of date formats of a staged spend file's period column."""
+    row = store.fetch_one(con, "spend/period_format_votes", FAMILIES)
+    counts = dict(zip(ORDER, (int(n) for n in row), strict=True))
+    return max(ORDER, key=lambda fam: (counts.get(fam, 0), -ORDER.index(fam)))

@@ -73,8 +73,9 @@ def cohort_maturity(
         else:
             horizons.append(float(default_days))
             bases.append("default")
-    intervals = [wilson(w, n) for w, n in zip(out["won"], out["leads"])]
-    out["conversion_rate"] = [w / n if n else None for w, n in zip(out["won"], out["leads"])]
+    pairs = list(zip(out["won"], out["leads"], strict=True))
+    intervals = [wilson(w, n) for w, n in pairs]
+    out["conversion_rate"] = [w / n if n else None for w, n in pairs]
     out["ci_low"] = [lo for lo, _ in intervals]
     out["ci_high"] = [hi for _, hi in intervals]
     out["horizon_days"] = horizons

@@ -4,21 +4,23 @@ SQL in tests is fine: these INSERTs stand in for the ingest until it lands.
 
 Leads (created -> outcome; events seen; value; owner). As-of date (uploads.as_of): 2024-03-31.
 
+key created          outcome                            events seen        value owner
 referral (6 leads, inbound)
-  R1 2024-01-01 09:00 won 2024-01-11 09:00 (10 d)    new contacted qualified proposal won  1000  ann
-  R2 2024-01-03 00:00 won 2024-01-23 12:00 (20.5 d)  new qualified won                      500  bob
-  R3 2024-01-10 00:00 lost 2024-02-01 (22 d)         new contacted qualified lost            -   ann
-  R4 2024-01-15 00:00 open at proposal (hot)         new proposal                           2000  bob
-  R5 2024-02-05 00:00 open at new (cold)             new                                      -   -
-  R6 2024-02-07 00:00 won 2024-03-08 (30 d)          new won                                  -   ann
+R1  2024-01-01 09:00 won 2024-01-11 09:00 (10 days)    new..proposal, won  1000  ann
+R2  2024-01-03 00:00 won 2024-01-23 12:00 (20.5 days)  new, qualified, won  500  bob
+R3  2024-01-10 00:00 lost 2024-02-01 (22 days)         new..qualified, lost   -  ann
+R4  2024-01-15 00:00 open at proposal (hot)            new, proposal       2000  bob
+R5  2024-02-05 00:00 open at new (cold)                new                    -  -
+R6  2024-02-07 00:00 won 2024-03-08 (30 days)          new, won               -  ann
 cold_call (5 leads, outbound)
-  C1 2024-01-02 00:00 lost 2024-01-05 (3 d)          new lost                                 -   bob
-  C2 2024-01-09 00:00 open at contacted (cold)       new contacted                            -   bob
-  C3 2024-01-16 00:00 open at qualified (warm)       new contacted qualified                300  ann
-  C4 2024-01-31 15:00 won 2024-03-01 15:00 (30 d)    new contacted qualified proposal won   800  bob
-  C5 2024-02-12 00:00 lost 2024-02-20 (8 d)          new contacted lost                       -   ann
-tiktok (1 lead, an unmapped raw channel: no row in `channels`, kind unknown)
-  T1 2024-03-04 00:00 open at new (cold)             new                                      -   carol
+C1  2024-01-02 00:00 lost 2024-01-05 (3 days)          new, lost              -  bob
+C2  2024-01-09 00:00 open at contacted (cold)          new, contacted         -  bob
+C3  2024-01-16 00:00 open at qualified (warm)          new..qualified       300  ann
+C4  2024-01-31 15:00 won 2024-03-01 15:00 (30 days)    new..proposal, won   800  bob
+C5  2024-02-12 00:00 lost 2024-02-20 (8 days)          new, contacted, lost   -  ann
+tiktok (1 lead: an unmapped raw channel, no row in `channels`, so kind unknown)
+T1  2024-03-04 00:00 open at new (cold)                new                    -  carol
+("new..proposal" = new, contacted, qualified, proposal.)
 
 channel_spend:
   referral  2024-01-01..2024-01-31  money 310  hours 31

@@ -56,7 +56,7 @@ reached AS (
         o.rank,
         p.stage,
         p.position,
-        coalesce(sum(h.leads), 0) AS reached
+        coalesce(sum(h.leads), 0)::BIGINT AS reached
     FROM channel_order AS o
     CROSS JOIN progress AS p
     LEFT JOIN histogram AS h ON h.channel = o.channel AND h.position >= p.position

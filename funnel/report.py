@@ -1,0 +1,297 @@
+"""The weekly report (SPEC 5): one JSON-safe dict built from funnel.metrics, rendered as JSON
+or as Markdown that reads as is in a chat or a meeting note."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from funnel import metrics
+from funnel.safe_text import neutralise
+
+# The SPEC 5 contract: these keys, in this shape, never renamed (more may be added elsewhere).
+LEADS_BY_CHANNEL_KEYS = ["channel", "kind", "leads", "share"]
+LEADS_BY_WEEK_KEYS = ["week", "channel", "leads"]
+CONVERSION_KEYS = [
+    "channel", "leads", "won", "lost", "open", "conversion_rate", "win_rate", "ci_low",
+    "ci_high", "median_days_to_win", "won_value", "value_per_lead",
+]
+FUNNEL_KEYS = ["channel", "stage", "reached"]
+VOLUME_KEYS = ["channel", "leads", "previous_leads", "change", "change_pct"]
+OPEN_KEYS = ["temperature", "open_leads", "share", "open_value", "median_age_days", "next_action"]
+TIME_TO_WIN_KEYS = ["channel", "leads", "wins", "median_days", "median_ci_low", "median_ci_high"]
+WEEKS_SHOWN = 8  # the Markdown shows the last few weeks; the JSON has them all
+
+
+def build_report(
+    con,
+    start: dt.date | str | None = None,
+    end: dt.date | str | None = None,
+    compare: Sequence[str] | str | None = None,
+) -> dict[str, Any]:
+    """The report over leads created in [start, end] (None = all the data), as a JSON-safe dict.
+
+    Keys: period {start, end} (the bounds given, else the first/last created date), as_of,
+    headline, marketing {leads_by_channel, leads_by_week, lead_volume_vs_previous}, sales
+    {conversion_by_channel, funnel, open_by_temperature, time_to_win}, allocation (empty for
+    now), and head_to_head when ``compare`` names two channels ("a,b" or ("a", "b")).
+    """
+    f = {"start": start, "end": end}
+    options = metrics.filter_options(con).iloc[0]
+    as_of = metrics.as_of_date(con).iloc[0]
+    conversion = metrics.conversion_by_channel(con, **f)
+    report: dict[str, Any] = {
+        "period": {
+            "start": _json_value(start if start is not None else options["min_created"]),
+            "end": _json_value(end if end is not None else options["max_created"]),
+        },
+        "as_of": _json_value(as_of["as_of_date"]),
+        "headline": _headline(conversion),
+        "marketing": {
+            "leads_by_channel": _records(metrics.leads_by_channel(con, **f), LEADS_BY_CHANNEL_KEYS),
+            "leads_by_week": _records(metrics.leads_by_week(con, **f), LEADS_BY_WEEK_KEYS),
+            "lead_volume_vs_previous": _records(
+                metrics.lead_volume_vs_previous(con, **f), VOLUME_KEYS
+            ),
+        },
+        "sales": {
+            "conversion_by_channel": _records(conversion, CONVERSION_KEYS),
+            "funnel": _records(metrics.funnel_by_channel(con, **f), FUNNEL_KEYS),
+            "open_by_temperature": _records(metrics.open_by_temperature(con, **f), OPEN_KEYS),
+            "time_to_win": _records(metrics.time_to_win(con, **f), TIME_TO_WIN_KEYS),
+        },
+        "allocation": [],
+    }
+    if compare:
+        a, b = _pair(compare)
+        report["head_to_head"] = _clean(metrics.head_to_head(con, a, b, start, end))
+    return report
+
+
+def _pair(compare: Sequence[str] | str) -> tuple[str, str]:
+    names = compare.split(",") if isinstance(compare, str) else list(compare)
+    names = [n.strip() for n in names if n.strip()]
+    if len(names) != 2:
+        raise ValueError(f"compare needs two channels, like referral,cold_call (got {compare!r})")
+    return names[0], names[1]
+
+
+def _headline(conversion: pd.DataFrame) -> dict[str, Any]:
+    leads = int(conversion["leads"].sum())
+    won = int(conversion["won"].sum())
+    return {
+        "leads": leads,
+        "won": won,
+        "lost": int(conversion["lost"].sum()),
+        "open": int(conversion["open"].sum()),
+        "conversion_rate": won / leads if leads else None,
+        "won_value": float(conversion["won_value"].sum()),
+    }
+
+
+def _records(df: pd.DataFrame, keys: list[str]) -> list[dict[str, Any]]:
+    return [{k: _json_value(v) for k, v in zip(keys, row, strict=True)}
+            for row in df[keys].itertuples(index=False, name=None)]
+
+
+def _json_value(value: Any) -> Any:
+    """A value json.dumps accepts and reads back the same: no NaN, dates as YYYY-MM-DD."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        return value.date().isoformat() if _is_midnight(value) else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if hasattr(value, "tolist") and not isinstance(value, str):  # numpy scalars and arrays
+        return _json_value(value.tolist())
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _is_midnight(value: dt.datetime) -> bool:
+    return (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0)
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    return _json_value(obj)
+
+
+def render_json(report: dict[str, Any]) -> str:
+    """The report as indented JSON (strict: NaN is refused, never written)."""
+    return json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False)
+
+
+# --- Markdown --------------------------------------------------------------------------------
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """The report as short headline sentences and compact tables."""
+    period, head = report["period"], report["headline"]
+    lines = [f"# Funnel report: {period['start'] or 'start'} to {period['end'] or 'end'}", ""]
+    as_of = f"Data as of {report['as_of']}. " if report.get("as_of") else ""
+    lines.append(
+        f"{as_of}{_count(head['leads'])} leads, {_count(head['won'])} won "
+        f"({_pct(head['conversion_rate'])}), {_count(head['open'])} still open; "
+        f"{_money(head['won_value'])} won."
+    )
+    lines += ["", *_marketing(report["marketing"]), "", *_sales(report["sales"])]
+    if report.get("head_to_head"):
+        lines += ["", *_head_to_head(report["head_to_head"])]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _marketing(m: dict[str, Any]) -> list[str]:
+    lines = ["## Marketing: is the phone ringing?", ""]
+    by_channel = m["leads_by_channel"]
+    if not by_channel:
+        return [*lines, "No leads in this period."]
+    top = by_channel[0]
+    kinds = {}
+    for row in by_channel:
+        kinds[row["kind"]] = kinds.get(row["kind"], 0) + row["leads"]
+    total = sum(kinds.values())
+    mix = ", ".join(f"{k} {_count(n)} ({_pct(n / total)})" for k, n in sorted(kinds.items()))
+    lines.append(f"{_count(total)} leads from {len(by_channel)} channels; most from "
+                 f"{top['channel']} ({_count(top['leads'])}, {_pct(top['share'])}). By kind: {mix}.")
+    previous = {r["channel"]: r for r in m.get("lead_volume_vs_previous", [])}
+    rows = [[r["channel"], r["kind"], _count(r["leads"]), _pct(r["share"]),
+             _change(previous.get(r["channel"]))] for r in by_channel]
+    lines += ["", *_table(["Channel", "Kind", "Leads", "Share", "vs previous period"], rows,
+                          "llrrl")]
+    lines += ["", *_weeks(m["leads_by_week"])]
+    return lines
+
+
+def _change(row: dict[str, Any] | None) -> str:
+    if not row:
+        return ""
+    if not row["previous_leads"]:
+        return f"new (0 before)" if row["leads"] else ""
+    change = row["change_pct"]
+    word = "up" if change > 0 else "down" if change < 0 else "same"
+    amount = "" if change == 0 else f" {_pct(abs(change))}"
+    return f"{word}{amount} (from {_count(row['previous_leads'])})"
+
+
+def _weeks(rows: list[dict[str, Any]]) -> list[str]:
+    if not rows:
+        return []
+    df = pd.DataFrame(rows)
+    wide = df.pivot_table(index="week", columns="channel", values="leads", aggfunc="sum",
+                          sort=False).fillna(0)
+    channels = list(dict.fromkeys(df["channel"]))  # already ordered by leads, most first
+    shown = channels[:4]
+    table = wide[shown].copy()
+    if len(channels) > len(shown):
+        table["others"] = wide[channels[len(shown):]].sum(axis=1)
+    table["total"] = wide.sum(axis=1)
+    table = table.tail(WEEKS_SHOWN)
+    title = f"Leads per week (last {len(table)} of {len(wide)} weeks, by Monday):"
+    body = [[week, *(_count(v) for v in values)] for week, values in
+            zip(table.index, table.to_numpy().tolist(), strict=True)]
+    return [title, "", *_table(["Week", *table.columns], body, "l" + "r" * len(table.columns))]
+
+
+def _sales(s: dict[str, Any]) -> list[str]:
+    lines = ["## Sales: are we answering it well?", ""]
+    conv = s["conversion_by_channel"]
+    if not conv:
+        return [*lines, "No leads in this period."]
+    best = max(conv, key=lambda r: (r["conversion_rate"] or 0, r["leads"]))
+    lines.append(f"Best conversion: {best['channel']}, {_pct(best['conversion_rate'])} of "
+                 f"{_count(best['leads'])} leads (95% interval {_pct(best['ci_low'])} to "
+                 f"{_pct(best['ci_high'])}).")
+    rows = [[r["channel"], _count(r["leads"]), _count(r["won"]), _count(r["lost"]),
+             _count(r["open"]), f"{_pct(r['conversion_rate'])} "
+             f"({_pct(r['ci_low'])}-{_pct(r['ci_high'])})", _pct(r["win_rate"]),
+             _days(r["median_days_to_win"]), _money(r["won_value"]), _money(r["value_per_lead"])]
+            for r in conv]
+    header = ["Channel", "Leads", "Won", "Lost", "Open", "Conversion (95% CI)", "Win rate",
+              "Median days to win", "Won value", "Value per lead"]
+    lines += ["", *_table(header, rows, "lrrrrrrrrr"), "", *_funnel(s["funnel"])]
+    lines += ["", *_open(s.get("open_by_temperature", []))]
+    return lines
+
+
+def _funnel(rows: list[dict[str, Any]]) -> list[str]:
+    if not rows:
+        return []
+    stages = list(dict.fromkeys(r["stage"] for r in rows))
+    by_channel: dict[str, dict[str, int]] = {}
+    for r in rows:
+        by_channel.setdefault(r["channel"], {})[r["stage"]] = r["reached"]
+    body = []
+    for channel, reached in by_channel.items():
+        leads = reached[stages[0]]
+        body.append([channel, *(f"{_count(reached[st])}" + (
+            f" ({_pct(reached[st] / leads)})" if leads and st != stages[0] else "")
+            for st in stages)])
+    header = ["Channel", *(st.capitalize() for st in stages)]
+    return ["Funnel: leads that reached each stage (share of the channel's leads):", "",
+            *_table(header, body, "l" + "r" * len(stages))]
+
+
+def _open(rows: list[dict[str, Any]]) -> list[str]:
+    if not rows or not sum(r["open_leads"] for r in rows):
+        return []
+    parts = [f"{_count(r['open_leads'])} {r['temperature']}" for r in rows]
+    body = [[r["temperature"], _count(r["open_leads"]), _money(r["open_value"]),
+             _days(r["median_age_days"]), r["next_action"] or ""] for r in rows]
+    return [f"Open pipeline: {', '.join(parts)}.", "",
+            *_table(["Temperature", "Open", "Value", "Median age (days)", "Next action"], body,
+                    "lrrrl")]
+
+
+def _head_to_head(h: dict[str, Any]) -> list[str]:
+    lines = [f"## Head-to-head: {h['channel_a']} vs {h['channel_b']}", "", h["sentence"]]
+    if h["a"]["leads"] and h["b"]["leads"]:
+        lines += ["", f"Difference in conversion ({h['channel_a']} minus {h['channel_b']}): "
+                  f"{_points(h['difference_mean'])}, 95% credible interval "
+                  f"{_points(h['difference_ci_low'])} to {_points(h['difference_ci_high'])} "
+                  f"(Beta(1,1) prior, {h['draws']:,} seeded draws)."]
+    return lines
+
+
+def _table(header: list[str], rows: list[list[Any]], align: str) -> list[str]:
+    """A Markdown table; every cell neutralised against formula injection and pipe-escaped."""
+    def cell(value: Any) -> str:
+        text = str(neutralise("" if value is None else str(value)))
+        return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+    rule = ["---:" if a == "r" else "---" for a in align]
+    out = ["| " + " | ".join(cell(h) for h in header) + " |", "| " + " | ".join(rule) + " |"]
+    out += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return out
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f}%"
+
+
+def _points(x: float | None) -> str:
+    # words, not a sign: a cell or line starting with '-' reads as a formula or a list item
+    if x is None:
+        return "n/a"
+    return f"{abs(100 * x):.1f} points {'lower' if x < 0 else 'higher'}"
+
+
+def _count(n: float | None) -> str:
+    return "n/a" if n is None else f"{int(round(n)):,}"
+
+
+def _money(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:,.0f}"
+
+
+def _days(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.1f}"

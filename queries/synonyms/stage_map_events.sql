@@ -1,0 +1,8 @@
+-- Purpose: record the stage the re-mapped leads were in all along (dated at their last upload's
+-- as-of date). Parameters: $raw_slug, $stage.
+INSERT INTO lead_events
+SELECT l.lead_key, $stage, greatest(l.created_at, coalesce(u.as_of::TIMESTAMP, l.created_at)),
+       l.last_upload_id
+FROM leads l LEFT JOIN uploads u ON u.upload_id = l.last_upload_id
+WHERE l.stage = $stage AND funnel_slug(l.stage_raw) = $raw_slug
+  AND NOT EXISTS (SELECT 1 FROM lead_events e WHERE e.lead_key = l.lead_key AND e.stage = $stage);
