@@ -98,10 +98,12 @@ def ingest_file(
     staged = readers.stage_file(con, path, data, name)
     mapping = map_columns(staged.headers, options.mapping)
     _check_mapping(name, mapping, staged.headers)
-    pii.register(con, pii.load_key(Path(db_path or store.default_db_path())))
+    pads = pii.hmac_pads(pii.load_key(Path(db_path or store.default_db_path())))
 
-    con.execute(ingest_sql.staged_table(mapping.columns), _set_params(options))
-    con.execute(ingest_sql.redacted_rows_view(mapping.personal_columns))
+    rowid_base = store.fetch_one(con, "ingest/raw_rowid_base")[0] or 0
+    con.execute(
+        ingest_sql.staged_table(mapping.columns), {**_set_params(options), "rowid_base": rowid_base}
+    )
     present = [f for f in DATE_FIELDS if f in mapping.columns or f in options.constants]
     families = dates.choose_families(con, present)
     store.run(con, "ingest/typed_rows", _typing_params(con, mapping, options, families))
@@ -109,7 +111,9 @@ def ingest_file(
 
     con.execute("BEGIN TRANSACTION")
     try:
-        upload_id = _write(con, name, sha, fingerprint, mapping, options, families, as_of)
+        upload_id = _write(
+            con, name, sha, fingerprint, mapping, options, families, as_of, pads, rowid_base
+        )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -127,6 +131,8 @@ def _write(
     options: IngestOptions,
     families: dict[str, str],
     as_of: dt.date,
+    pads: dict[str, bytes],
+    rowid_base: int,
 ) -> int:
     settings = {
         "set": options.constants,
@@ -150,7 +156,7 @@ def _write(
         )[0]
     )
     as_of_ts = dt.datetime.combine(as_of, dt.time())
-    store.run(con, "ingest/incoming", {"file_tag": sha[:16]})
+    store.run(con, "ingest/incoming", {"file_tag": sha[:16], **pads})
     store.run(
         con,
         "ingest/merged",
@@ -165,6 +171,9 @@ def _write(
     store.run(con, "ingest/delete_replaced_leads")
     store.run(con, "ingest/insert_leads", {"upload_id": upload_id})
     store.run(con, "ingest/insert_events", {"upload_id": upload_id, "as_of": as_of_ts})
+    con.execute(
+        ingest_sql.redacted_rows_table(mapping.personal_columns), {"rowid_base": rowid_base}
+    )
     store.run(
         con,
         "ingest/insert_rejects",

@@ -29,7 +29,8 @@ STAGED_COLUMNS = {
 def staged_table(columns: dict[str, str]) -> str:
     """CREATE the temp table ``staged``: each mapped column trimmed, empty -> the --set value.
 
-    Bound parameters: ``$set_<field>`` for every field (NULL when not set).
+    Bound parameters: ``$set_<field>`` for every field (NULL when not set), ``$rowid_base``
+    (the first rowid of raw_rows).
     """
     select = ["m.row_number"]
     for staged, fld in STAGED_COLUMNS.items():
@@ -42,21 +43,27 @@ def staged_table(columns: dict[str, str]) -> str:
     return (
         "CREATE TEMP TABLE staged AS SELECT "
         + ", ".join(select)
-        + " FROM (SELECT rowid - min(rowid) OVER () AS __ordinal, * FROM raw_rows) r"
-        + " JOIN row_map m ON m.ordinal = r.__ordinal"
+        + " FROM raw_rows r JOIN row_map m ON m.ordinal = r.rowid - $rowid_base"
     )
 
 
-def redacted_rows_view(personal_columns: list[str]) -> str:
-    """CREATE the temp view ``raw_redacted``: each raw row as JSON, personal cells redacted."""
+def redacted_rows_table(personal_columns: list[str]) -> str:
+    """CREATE temp table ``raw_redacted``: each rejected row as JSON, personal cells redacted.
+
+    Only the rows of ``typed_rows`` with a reject reason and the orphans of ``merged`` are
+    rendered. Bound parameters: ``$rowid_base``.
+    """
     replace = ", ".join(
         f"CASE WHEN {quote_ident(h)} IS NULL THEN NULL ELSE '[redacted]' END AS {quote_ident(h)}"
         for h in personal_columns
     )
     star = f"* REPLACE ({replace})" if replace else "*"
     return (
-        "CREATE OR REPLACE TEMP VIEW raw_redacted AS SELECT m.row_number, "
-        "json_merge_patch(to_json(r), '{\"__ordinal\": null}') AS raw_row "
-        f"FROM (SELECT rowid - min(rowid) OVER () AS __ordinal, {star} FROM raw_rows) r "
-        "JOIN row_map m ON m.ordinal = r.__ordinal"
+        "CREATE OR REPLACE TEMP TABLE raw_redacted AS "
+        "WITH wanted AS (SELECT row_number FROM typed_rows WHERE reject_reason IS NOT NULL "
+        "UNION ALL SELECT row_number FROM merged WHERE is_orphan) "
+        "SELECT m.row_number, json_merge_patch(to_json(r), '{\"__ordinal\": null}') AS raw_row "
+        f"FROM (SELECT rowid - $rowid_base AS __ordinal, {star} FROM raw_rows) r "
+        "JOIN row_map m ON m.ordinal = r.__ordinal "
+        "WHERE m.row_number IN (SELECT row_number FROM wanted)"
     )

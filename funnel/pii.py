@@ -1,20 +1,20 @@
 """Personal data: e-mails and phones are kept only as a keyed hash (HMAC-SHA256), SPEC 6.
 
 The key lives outside the database file: ``$FUNNEL_PII_KEY``, else a key file next to the
-store (``<db>.key``, created on first use with owner-only permissions, git-ignored).
+store (``<db>.key``, created on first use with owner-only permissions, git-ignored). The HMAC is
+computed inside DuckDB from the key's inner and outer pads, passed as bound parameters.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import os
 import secrets
 from pathlib import Path
 
-import duckdb
-import pyarrow as pa
+BLOCK = 64  # SHA-256 block size in bytes
+HASH_CHARS = 32  # hex characters kept: 128 bits
 
 
 def key_path(db_path: Path) -> Path:
@@ -37,23 +37,17 @@ def load_key(db_path: Path) -> bytes:
     return key
 
 
+def hmac_pads(key: bytes) -> dict[str, bytes]:
+    """Bound parameters ``$hmac_inner`` / ``$hmac_outer`` for HMAC-SHA256 in SQL."""
+    if len(key) > BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(BLOCK, b"\0")
+    return {
+        "hmac_inner": bytes(b ^ 0x36 for b in key),
+        "hmac_outer": bytes(b ^ 0x5C for b in key),
+    }
+
+
 def keyed_hash(key: bytes, value: str) -> str:
-    """HMAC-SHA256 of a normalised value, hex, shortened to 32 characters (128 bits)."""
-    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
-
-
-def register(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
-    """Make ``funnel_pii_hash(VARCHAR) -> VARCHAR`` available on this connection."""
-
-    def udf(values: pa.Array) -> pa.Array:
-        if values.null_count == len(values):
-            return pa.nulls(len(values), pa.string())
-        return pa.array(
-            [None if v is None else keyed_hash(key, v) for v in values.to_pylist()], pa.string()
-        )
-
-    with contextlib.suppress(Exception):  # not registered yet on this connection
-        con.remove_function("funnel_pii_hash")
-    con.create_function(
-        "funnel_pii_hash", udf, ["VARCHAR"], "VARCHAR", type="arrow", null_handling="special"
-    )
+    """HMAC-SHA256 of a normalised value, hex, shortened to 128 bits (same as the SQL)."""
+    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:HASH_CHARS]

@@ -64,7 +64,8 @@ def ingest_spend(
             "a spend file needs a channel column, a period start (e.g. 'Week starting') and "
             f"money and/or hours columns; found columns: {', '.join(staged.headers)}",
         )
-    con.execute(_spend_staging_sql(columns))
+    rowid_base = store.fetch_one(con, "ingest/raw_rowid_base")[0] or 0
+    con.execute(_spend_staging_sql(columns), {"rowid_base": rowid_base})
     families = dates.choose_spend_family(con)
     con.execute("BEGIN TRANSACTION")
     try:
@@ -92,6 +93,5 @@ def _spend_staging_sql(columns: dict[str, str]) -> str:
     return (
         "CREATE OR REPLACE TEMP TABLE spend_staged AS SELECT m.row_number, "
         + fields
-        + " FROM (SELECT rowid - min(rowid) OVER () AS __ordinal, * FROM raw_rows) r"
-        + " JOIN row_map m ON m.ordinal = r.__ordinal"
+        + " FROM raw_rows r JOIN row_map m ON m.ordinal = r.rowid - $rowid_base"
     )

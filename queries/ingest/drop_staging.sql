@@ -8,3 +8,5 @@ DROP TABLE IF EXISTS temp.main.staged;
 DROP TABLE IF EXISTS temp.main.typed_rows;
 DROP TABLE IF EXISTS temp.main.incoming;
 DROP TABLE IF EXISTS temp.main.merged;
+DROP TABLE IF EXISTS temp.main.raw_redacted;
+DROP VIEW IF EXISTS temp.main.raw_redacted;

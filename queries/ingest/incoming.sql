@@ -1,15 +1,19 @@
 -- Purpose: the loadable rows keyed to a lead, personal data hashed, later duplicates marked.
 -- Grain: one row per typed record without a reject reason.
--- Parameters: $file_tag (identifies the file's bytes, for rows with no id, e-mail or phone).
+-- Personal data is hashed with HMAC-SHA256 (funnel.pii): hex of
+-- sha256(outer_pad || sha256(inner_pad || value)), kept to 128 bits.
+-- Parameters: $file_tag (identifies the file's bytes, for rows with no id, e-mail or phone);
+-- $hmac_inner, $hmac_outer (BLOB pads of the key kept outside the database).
 CREATE TEMP TABLE incoming AS
 WITH hashed AS (
     SELECT
         t.* EXCLUDE (email_raw, phone_raw),
-        funnel_pii_hash(CASE WHEN t.email_raw LIKE '%@%' THEN 'email:' || lower(t.email_raw) END)
-            AS email_hash,
-        funnel_pii_hash(CASE WHEN length(regexp_replace(t.phone_raw, '[^0-9]', '', 'g')) >= 6
-                             THEN 'phone:' || regexp_replace(t.phone_raw, '[^0-9]', '', 'g') END)
-            AS phone_hash
+        CASE WHEN t.email_raw LIKE '%@%' THEN left(sha256($hmac_outer || unhex(sha256(
+            $hmac_inner || encode('email:' || lower(t.email_raw))))), 32) END AS email_hash,
+        CASE WHEN length(regexp_replace(t.phone_raw, '[^0-9]', '', 'g')) >= 6
+            THEN left(sha256($hmac_outer || unhex(sha256($hmac_inner || encode(
+                'phone:' || regexp_replace(t.phone_raw, '[^0-9]', '', 'g'))))), 32)
+        END AS phone_hash
     FROM typed_rows t
     WHERE t.reject_reason IS NULL
 ),
