@@ -24,7 +24,8 @@ SPEND_HEURISTICS = {
     "period_start": r"^(week|week_start|week_starting|week_of|period|period_start|start|"
     r"start_date|date|month|from)$|week_start|period_start",
     "period_end": r"^(period_end|end|end_date|to|until)$|period_end",
-    "money": r"^(money|money_spent|spend|spent|cost|costs|amount|budget|ad_spend)$|money|spend|cost",
+    "money": r"^(money|money_spent|spend|spent|cost|costs|amount|budget|ad_spend)$"
+    r"|money|spend|cost",
     "hours": r"^(hours|hours_spent|time_spent|hrs)$|hours",
 }
 
