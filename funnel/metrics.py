@@ -34,11 +34,17 @@ def filter_params(
 ) -> dict[str, Any]:
     """The bound parameters every metric query takes."""
     return {
-        "start": start.isoformat() if isinstance(start, dt.date) else start,
-        "end": end.isoformat() if isinstance(end, dt.date) else end,
+        "start": _iso_date(start),
+        "end": _iso_date(end),
         "channels": None if channels is None else [str(c) for c in channels],
         "owners": None if owners is None else [str(o) for o in owners],
     }
+
+
+def _iso_date(value: DateLike) -> str | None:
+    if isinstance(value, dt.datetime):  # also pandas.Timestamp: the day is what filters
+        return value.date().isoformat()
+    return value.isoformat() if isinstance(value, dt.date) else value
 
 
 def _fetch(con: duckdb.DuckDBPyConnection, name: str, start, end, channels, owners):

@@ -1,9 +1,10 @@
-"""The weekly report (SPEC 5): one JSON-safe dict built from funnel.metrics, rendered as JSON
-or as Markdown that reads as is in a chat or a meeting note."""
+"""The weekly report (SPEC 5): one JSON-safe dict built from funnel.metrics, rendered as JSON,
+as Markdown that reads as is in a chat or a meeting note, or as a small HTML page."""
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import math
 from collections.abc import Sequence
@@ -26,6 +27,8 @@ VOLUME_KEYS = ["channel", "leads", "previous_leads", "change", "change_pct"]
 OPEN_KEYS = ["temperature", "open_leads", "share", "open_value", "median_age_days", "next_action"]
 TIME_TO_WIN_KEYS = ["channel", "leads", "wins", "median_days", "median_ci_low", "median_ci_high"]
 WEEKS_SHOWN = 8  # the Markdown shows the last few weeks; the JSON has them all
+OPEN_SHARE_WARNING = 0.3  # above this share of open leads the Markdown warns rates will rise
+MIN_LEADS_FOR_BEST = 20  # the headline's "best conversion" ignores channels smaller than this
 
 
 def build_report(
@@ -131,59 +134,105 @@ def render_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False)
 
 
-# --- Markdown --------------------------------------------------------------------------------
+# --- Markdown and HTML -----------------------------------------------------------------------
+# The section builders return blocks, ("h1" | "h2" | "p", text) or ("table", header, rows,
+# align), which render_markdown and render_html lay out.
 
 
 def render_markdown(report: dict[str, Any]) -> str:
-    """The report as short headline sentences and compact tables."""
-    period, head = report["period"], report["headline"]
-    lines = [f"# Funnel report: {period['start'] or 'start'} to {period['end'] or 'end'}", ""]
+    """The report as short headline sentences and compact tables (readable as plain text)."""
+    out: list[str] = []
+    for block in _blocks(report):
+        kind = block[0]
+        if kind == "table":
+            out += _md_table(*block[1:])
+        else:
+            out.append({"h1": "# ", "h2": "## ", "p": ""}[kind] + block[1])
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def render_html(report: dict[str, Any]) -> str:
+    """The report as one self-contained HTML page (text escaped, cells neutralised)."""
+    parts = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
+             f"<title>{html.escape(_title(report))}</title>", f"<style>{_CSS}</style>",
+             "</head><body>"]
+    for block in _blocks(report):
+        kind = block[0]
+        if kind == "table":
+            parts.append(_html_table(*block[1:]))
+        else:
+            parts.append(f"<{kind}>{html.escape(block[1])}</{kind}>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+_CSS = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
+        "table{border-collapse:collapse;margin:.5rem 0 1.5rem}"
+        "th,td{border-bottom:1px solid #ddd;padding:.25rem .6rem}.r{text-align:right}")
+
+
+def _title(report: dict[str, Any]) -> str:
+    period = report["period"]
+    return f"Funnel report: {period['start'] or 'start'} to {period['end'] or 'end'}"
+
+
+def _blocks(report: dict[str, Any]) -> list[tuple]:
+    head = report["headline"]
     as_of = f"Data as of {report['as_of']}. " if report.get("as_of") else ""
-    lines.append(
-        f"{as_of}{_count(head['leads'])} leads, {_count(head['won'])} won "
-        f"({_pct(head['conversion_rate'])}), {_count(head['open'])} still open; "
-        f"{_money(head['won_value'])} won."
-    )
-    lines += ["", *_marketing(report["marketing"]), "", *_sales(report["sales"])]
+    blocks: list[tuple] = [
+        ("h1", _title(report)),
+        ("p", f"{as_of}{_count(head['leads'])} leads, {_count(head['won'])} won "
+              f"({_pct(head['conversion_rate'])}), {_count(head['open'])} still open; "
+              f"won value {_money(head['won_value'])}."),
+        *_marketing(report["marketing"]),
+        *_sales(report["sales"]),
+    ]
     if report.get("head_to_head"):
-        lines += ["", *_head_to_head(report["head_to_head"])]
-    return "\n".join(lines).rstrip() + "\n"
+        blocks += _head_to_head(report["head_to_head"])
+    return blocks
 
 
-def _marketing(m: dict[str, Any]) -> list[str]:
-    lines = ["## Marketing: is the phone ringing?", ""]
+def _marketing(m: dict[str, Any]) -> list[tuple]:
+    blocks: list[tuple] = [("h2", "Marketing: is the phone ringing?")]
     by_channel = m["leads_by_channel"]
     if not by_channel:
-        return [*lines, "No leads in this period."]
+        return [*blocks, ("p", "No leads in this period.")]
     top = by_channel[0]
-    kinds = {}
+    kinds: dict[str, int] = {}
     for row in by_channel:
         kinds[row["kind"]] = kinds.get(row["kind"], 0) + row["leads"]
     total = sum(kinds.values())
     mix = ", ".join(f"{k} {_count(n)} ({_pct(n / total)})" for k, n in sorted(kinds.items()))
-    lines.append(f"{_count(total)} leads from {len(by_channel)} channels; most from "
-                 f"{top['channel']} ({_count(top['leads'])}, {_pct(top['share'])}). By kind: {mix}.")
-    previous = {r["channel"]: r for r in m.get("lead_volume_vs_previous", [])}
-    rows = [[r["channel"], r["kind"], _count(r["leads"]), _pct(r["share"]),
-             _change(previous.get(r["channel"]))] for r in by_channel]
-    lines += ["", *_table(["Channel", "Kind", "Leads", "Share", "vs previous period"], rows,
-                          "llrrl")]
-    lines += ["", *_weeks(m["leads_by_week"])]
-    return lines
+    text = (f"{_count(total)} leads from {len(by_channel)} channels; most from "
+            f"{top['channel']} ({_count(top['leads'])}, {_pct(top['share'])}). By kind: {mix}.")
+    volume = m.get("lead_volume_vs_previous", [])
+    before = sum(r["previous_leads"] for r in volume)
+    header, align = ["Channel", "Kind", "Leads", "Share"], "llrr"
+    previous = {r["channel"]: r for r in volume}
+    rows = [[r["channel"], r["kind"], _count(r["leads"]), _pct(r["share"])] for r in by_channel]
+    if before:  # without a previous period (e.g. a report over all the data) say nothing
+        word = "up" if total > before else "down" if total < before else "no change"
+        amount = f" {_pct(abs(total / before - 1))}" if total != before else ""
+        text += f" The period of the same length just before brought {_count(before)}: "
+        text += f"{word}{amount}."
+        header, align = [*header, "vs previous period"], align + "l"
+        rows = [[*row, _change(previous.get(row[0]))] for row in rows]
+    return [*blocks, ("p", text), ("table", header, rows, align), *_weeks(m["leads_by_week"])]
 
 
 def _change(row: dict[str, Any] | None) -> str:
     if not row:
         return ""
     if not row["previous_leads"]:
-        return f"new (0 before)" if row["leads"] else ""
+        return "new (0 before)" if row["leads"] else ""
     change = row["change_pct"]
     word = "up" if change > 0 else "down" if change < 0 else "same"
     amount = "" if change == 0 else f" {_pct(abs(change))}"
-    return f"{word}{amount} (from {_count(row['previous_leads'])})"
+    return f"{word}{amount}, from {_count(row['previous_leads'])}"
 
 
-def _weeks(rows: list[dict[str, Any]]) -> list[str]:
+def _weeks(rows: list[dict[str, Any]]) -> list[tuple]:
     if not rows:
         return []
     df = pd.DataFrame(rows)
@@ -196,21 +245,28 @@ def _weeks(rows: list[dict[str, Any]]) -> list[str]:
         table["others"] = wide[channels[len(shown):]].sum(axis=1)
     table["total"] = wide.sum(axis=1)
     table = table.tail(WEEKS_SHOWN)
-    title = f"Leads per week (last {len(table)} of {len(wide)} weeks, by Monday):"
+    title = f"Leads per week (last {len(table)} of {len(wide)} weeks, labelled by their Monday):"
     body = [[week, *(_count(v) for v in values)] for week, values in
             zip(table.index, table.to_numpy().tolist(), strict=True)]
-    return [title, "", *_table(["Week", *table.columns], body, "l" + "r" * len(table.columns))]
+    header = ["Week", *table.columns]
+    return [("p", title), ("table", header, body, "l" + "r" * len(table.columns))]
 
 
-def _sales(s: dict[str, Any]) -> list[str]:
-    lines = ["## Sales: are we answering it well?", ""]
+def _sales(s: dict[str, Any]) -> list[tuple]:
+    blocks: list[tuple] = [("h2", "Sales: are we answering it well?")]
     conv = s["conversion_by_channel"]
     if not conv:
-        return [*lines, "No leads in this period."]
-    best = max(conv, key=lambda r: (r["conversion_rate"] or 0, r["leads"]))
-    lines.append(f"Best conversion: {best['channel']}, {_pct(best['conversion_rate'])} of "
-                 f"{_count(best['leads'])} leads (95% interval {_pct(best['ci_low'])} to "
-                 f"{_pct(best['ci_high'])}).")
+        return [*blocks, ("p", "No leads in this period.")]
+    sizeable = [r for r in conv if r["leads"] >= MIN_LEADS_FOR_BEST] or conv
+    best = max(sizeable, key=lambda r: (r["conversion_rate"] or 0, r["leads"]))
+    among = f" among channels with {MIN_LEADS_FOR_BEST}+ leads" if len(sizeable) < len(conv) else ""
+    text = (f"Best conversion{among}: {best['channel']}, {_pct(best['conversion_rate'])} of "
+            f"{_count(best['leads'])} leads (95% interval {_pct(best['ci_low'])} to "
+            f"{_pct(best['ci_high'])}).")
+    leads, still_open = sum(r["leads"] for r in conv), sum(r["open"] for r in conv)
+    if leads and still_open / leads >= OPEN_SHARE_WARNING:
+        text += (f" {_pct(still_open / leads)} of these leads are still open, so these rates "
+                 "will still rise: judge channels on older weeks.")
     rows = [[r["channel"], _count(r["leads"]), _count(r["won"]), _count(r["lost"]),
              _count(r["open"]), f"{_pct(r['conversion_rate'])} "
              f"({_pct(r['ci_low'])}-{_pct(r['ci_high'])})", _pct(r["win_rate"]),
@@ -218,12 +274,11 @@ def _sales(s: dict[str, Any]) -> list[str]:
             for r in conv]
     header = ["Channel", "Leads", "Won", "Lost", "Open", "Conversion (95% CI)", "Win rate",
               "Median days to win", "Won value", "Value per lead"]
-    lines += ["", *_table(header, rows, "lrrrrrrrrr"), "", *_funnel(s["funnel"])]
-    lines += ["", *_open(s.get("open_by_temperature", []))]
-    return lines
+    return [*blocks, ("p", text), ("table", header, rows, "lrrrrrrrrr"), *_funnel(s["funnel"]),
+            *_time_to_win(s.get("time_to_win", [])), *_open(s.get("open_by_temperature", []))]
 
 
-def _funnel(rows: list[dict[str, Any]]) -> list[str]:
+def _funnel(rows: list[dict[str, Any]]) -> list[tuple]:
     if not rows:
         return []
     stages = list(dict.fromkeys(r["stage"] for r in rows))
@@ -237,41 +292,68 @@ def _funnel(rows: list[dict[str, Any]]) -> list[str]:
             f" ({_pct(reached[st] / leads)})" if leads and st != stages[0] else "")
             for st in stages)])
     header = ["Channel", *(st.capitalize() for st in stages)]
-    return ["Funnel: leads that reached each stage (share of the channel's leads):", "",
-            *_table(header, body, "l" + "r" * len(stages))]
+    return [("p", "Funnel: leads that reached each stage (share of the channel's leads):"),
+            ("table", header, body, "l" + "r" * len(stages))]
 
 
-def _open(rows: list[dict[str, Any]]) -> list[str]:
+def _time_to_win(rows: list[dict[str, Any]]) -> list[tuple]:
+    rows = [r for r in rows if r["wins"]]
+    if not rows:
+        return []
+    body = [[r["channel"], _count(r["wins"]), _days(r["median_days"], "not reached"),
+             f"{_days(r['median_ci_low'], '?')} to {_days(r['median_ci_high'], '?')}"]
+            for r in rows]
+    return [("p", "Time to win (Kaplan-Meier: open leads counted until the as-of date, lost "
+                  "leads until they were lost; 'not reached': fewer than half of the leads "
+                  "still in play have won so far; '?' = not estimable yet):"),
+            ("table", ["Channel", "Wins", "Median days", "95% interval"], body, "lrrr")]
+
+
+def _open(rows: list[dict[str, Any]]) -> list[tuple]:
     if not rows or not sum(r["open_leads"] for r in rows):
         return []
     parts = [f"{_count(r['open_leads'])} {r['temperature']}" for r in rows]
     body = [[r["temperature"], _count(r["open_leads"]), _money(r["open_value"]),
              _days(r["median_age_days"]), r["next_action"] or ""] for r in rows]
-    return [f"Open pipeline: {', '.join(parts)}.", "",
-            *_table(["Temperature", "Open", "Value", "Median age (days)", "Next action"], body,
-                    "lrrrl")]
+    header = ["Temperature", "Open", "Value", "Median age (days)", "Next action"]
+    return [("p", f"Open pipeline: {', '.join(parts)}."), ("table", header, body, "lrrrl")]
 
 
-def _head_to_head(h: dict[str, Any]) -> list[str]:
-    lines = [f"## Head-to-head: {h['channel_a']} vs {h['channel_b']}", "", h["sentence"]]
+def _head_to_head(h: dict[str, Any]) -> list[tuple]:
+    blocks = [("h2", f"Head-to-head: {h['channel_a']} vs {h['channel_b']}"), ("p", h["sentence"])]
     if h["a"]["leads"] and h["b"]["leads"]:
-        lines += ["", f"Difference in conversion ({h['channel_a']} minus {h['channel_b']}): "
-                  f"{_points(h['difference_mean'])}, 95% credible interval "
-                  f"{_points(h['difference_ci_low'])} to {_points(h['difference_ci_high'])} "
-                  f"(Beta(1,1) prior, {h['draws']:,} seeded draws)."]
-    return lines
+        blocks.append(("p", f"Difference in conversion ({h['channel_a']} minus "
+                            f"{h['channel_b']}): {_points(h['difference_mean'])}, 95% credible "
+                            f"interval {_points(h['difference_ci_low'])} to "
+                            f"{_points(h['difference_ci_high'])} (Beta(1,1) prior, "
+                            f"{h['draws']:,} seeded draws)."))
+    return blocks
 
 
-def _table(header: list[str], rows: list[list[Any]], align: str) -> list[str]:
-    """A Markdown table; every cell neutralised against formula injection and pipe-escaped."""
+def _cell(value: Any) -> str:
+    """A table cell's text, neutralised against formula injection (SPEC 6), on one line."""
+    text = str(neutralise("" if value is None else str(value)))
+    return text.replace("\r", " ").replace("\n", " ")
+
+
+def _md_table(header: list[str], rows: list[list[Any]], align: str) -> list[str]:
     def cell(value: Any) -> str:
-        text = str(neutralise("" if value is None else str(value)))
-        return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+        return _cell(value).replace("|", "\\|")
 
     rule = ["---:" if a == "r" else "---" for a in align]
     out = ["| " + " | ".join(cell(h) for h in header) + " |", "| " + " | ".join(rule) + " |"]
     out += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return out
+
+
+def _html_table(header: list[str], rows: list[list[Any]], align: str) -> str:
+    def tr(cells: list[Any], tag: str) -> str:
+        return "<tr>" + "".join(
+            f'<{tag}{" class=r" if a == "r" else ""}>{html.escape(_cell(c))}</{tag}>'
+            for c, a in zip(cells, align, strict=True)) + "</tr>"
+
+    return ("<table><thead>" + tr(header, "th") + "</thead><tbody>"
+            + "".join(tr(row, "td") for row in rows) + "</tbody></table>")
 
 
 def _pct(x: float | None) -> str:
@@ -293,5 +375,5 @@ def _money(x: float | None) -> str:
     return "n/a" if x is None else f"{x:,.0f}"
 
 
-def _days(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.1f}"
+def _days(x: float | None, missing: str = "n/a") -> str:
+    return missing if x is None else f"{x:.1f}"

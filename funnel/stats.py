@@ -31,6 +31,9 @@ CERTAINTY = 0.95
 MAX_SCALE = 100.0  # "not reachable" beyond 100x the leads each channel has now
 _QUANTILE_POINTS = 4000
 
+# Time to win: the curves handed to charts are read off at most this many days per channel
+CURVE_POINTS = 1000
+
 
 def wilson(won: float, n: float, z: float = Z95) -> tuple[float | None, float | None]:
     """Wilson score interval for ``won`` successes out of ``n``; ``(None, None)`` when n = 0."""
@@ -136,27 +139,49 @@ def kaplan_meier(days, is_won, counts=None, confidence: float = 0.95) -> dict:
     return result
 
 
+def step_curve_on_grid(curve: pd.DataFrame, max_points: int = CURVE_POINTS) -> pd.DataFrame:
+    """The step curve's values at days 0, s, 2s, ... up to its last time (s = 1 day, or more
+    to stay within ``max_points``), plus that last time; each value is the curve's value at the
+    latest step at or before that day."""
+    if curve.empty:
+        return curve
+    last = float(curve["days"].iloc[-1])
+    step = max(1.0, math.ceil(last / max(1, max_points - 1)))
+    grid = np.arange(0.0, last + 1e-9, step)
+    if grid[-1] < last:
+        grid = np.append(grid, last)
+    index = np.searchsorted(curve["days"].to_numpy(), grid, side="right") - 1
+    out = curve.iloc[np.maximum(index, 0)].reset_index(drop=True)
+    out["days"] = grid
+    return out
+
+
 def _first_at_or_below(times: pd.Series, values: pd.Series, level: float) -> float | None:
     hit = values.to_numpy() <= level  # NaN compares False: an undefined bound is not reached
     return float(times.to_numpy()[hit][0]) if hit.any() else None
 
 
-def time_to_win(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def time_to_win(
+    rows: pd.DataFrame, max_points: int = CURVE_POINTS
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Kaplan-Meier per channel from ``time_to_win_rows`` (channel, days, is_won, leads).
 
     Returns ``(summary, curves)``: summary has one row per channel (channel, leads, wins,
     median_days, median_ci_low, median_ci_high), in the order channels first appear in
-    ``rows``; curves has channel, days, survival, ci_low, ci_high, won_share (1 - survival).
+    ``rows``; curves has channel, days, survival, ci_low, ci_high, won_share (1 - survival),
+    read off the step curve every whole day (every few days beyond ``max_points`` days) from 0
+    to the channel's longest duration, so a chart gets at most ~``max_points`` points each.
     """
     summaries, curves = [], []
     for channel, group in rows.groupby("channel", sort=False):
         km = kaplan_meier(group["days"], group["is_won"], group["leads"])
         summaries.append({"channel": channel, **{k: v for k, v in km.items() if k != "curve"}})
-        curve = km["curve"].assign(channel=channel)
-        curves.append(curve)
+        curves.append(step_curve_on_grid(km["curve"], max_points).assign(channel=channel))
     summary_cols = ["channel", "leads", "wins", "median_days", "median_ci_low", "median_ci_high"]
     curve_cols = ["channel", "days", "survival", "ci_low", "ci_high", "won_share"]
     summary = pd.DataFrame(summaries, columns=summary_cols)
+    for col in summary_cols[3:]:  # None (not reached) becomes NaN in a float column
+        summary[col] = pd.to_numeric(summary[col]).astype(float)
     if curves:
         curve = pd.concat(curves, ignore_index=True)
         curve["won_share"] = 1.0 - curve["survival"]
@@ -276,9 +301,9 @@ def head_to_head_sentence(result: dict) -> str:
     """One plain sentence, e.g. "Referral converts 31% (26-36%) vs cold call 4% (2-6%); 99.9%
     likely better." followed, when not yet settled, by the extra leads needed."""
     a, b = result["a"], result["b"]
-    if not a["leads"] or not b["leads"]:
-        missing = a if not a["leads"] else b
-        return f"No {missing['label']} leads in this period: nothing to compare."
+    missing = [side["label"].lower() for side in (a, b) if not side["leads"]]
+    if missing:
+        return f"No {' or '.join(missing)} leads in this period: nothing to compare."
     p = result["p_a_better"]
     text = (f"{a['label']} converts {_pct(a['conversion_rate'])} "
             f"({_range(a['ci_low'], a['ci_high'])}) vs {b['label'].lower()} "

@@ -111,3 +111,5 @@ def make_store(path: Path, with_upload: bool = True, with_spend: bool = True):
                 list(row),
             )
     return con
+
+PROGRESS = ["new", "contacted", "qualified", "proposal", "won"]

@@ -25,10 +25,11 @@ progress AS (
     SELECT stage, position FROM stages WHERE stage <> 'lost'
 ),
 event_furthest AS (
+    -- 'new' events are skipped: every lead reached new. (Aggregating all events, then joining,
+    -- measured faster than filtering events by the selection first.)
     SELECT e.lead_key, max(p.position) AS position
     FROM lead_events AS e
-    JOIN progress AS p ON p.stage = e.stage
-    WHERE e.lead_key IN (SELECT lead_key FROM selected)
+    JOIN progress AS p ON p.stage = e.stage AND p.position > 1
     GROUP BY e.lead_key
 ),
 furthest AS (

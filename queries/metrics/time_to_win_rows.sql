@@ -1,9 +1,10 @@
 -- Purpose: the input of the Kaplan-Meier time-to-win curves (funnel.stats.kaplan_meier): each
 --          lead's days from created to won (an observed win), or to the day it was lost or to
 --          the store's as-of date while open (censored: it had not won by then). Durations
---          below 0 (a date error in the file) count as 0. Leads sharing channel, days and
---          outcome are grouped, with their number in `leads`.
--- Grain: one row per channel x days x is_won; ordered by channel, days, is_won.
+--          are rounded to the hour, and count as 0 when below 0 (a date error in the file).
+--          Leads sharing channel, days and outcome are grouped, with their number in `leads`.
+-- Grain: one row per channel x days x is_won; ordered by channel (leads descending, then
+--        name), days, is_won.
 --        A won lead without won_at is left out (its time to win is unknown); a lost lead
 --        without lost_at is censored at the as-of date.
 -- Parameters: $start, $end (DATE or NULL = unbounded; created_at::DATE inclusive),
@@ -35,12 +36,17 @@ durations AS (
     FROM selected AS s
     CROSS JOIN as_of AS a
     WHERE NOT (s.stage = 'won' AND s.won_at IS NULL)
+),
+grouped AS (
+    SELECT
+        channel,
+        -- to the hour: ties group the rows (a 1M-lead store sends thousands, not 1M)
+        greatest(0.0, round(date_diff('second', created_at, ended_at) / 3600.0) / 24.0) AS days,
+        is_won,
+        count(*) AS leads
+    FROM durations
+    GROUP BY ALL
 )
-SELECT
-    channel,
-    greatest(0.0, date_diff('second', created_at, ended_at) / 86400.0) AS days,
-    is_won,
-    count(*) AS leads
-FROM durations
-GROUP BY ALL
-ORDER BY channel, days, is_won;
+SELECT channel, days, is_won, leads
+FROM grouped
+ORDER BY sum(leads) OVER (PARTITION BY channel) DESC, channel, days, is_won;
