@@ -103,10 +103,18 @@ def _open(db: Path | None):
 def _ingest(args) -> int:
     from funnel import store
     from funnel.ingest import IngestOptions, ingest_file
+    from funnel.mapping import FIELDS
 
     options = IngestOptions(
         mapping=_pairs(args.map, "--map"), constants=_pairs(args.set, "--set"), as_of=args.as_of
     )
+    for flag, given in (("--map", options.mapping), ("--set", options.constants)):
+        unknown = sorted(set(given) - set(FIELDS))
+        if unknown:
+            raise UsageError(
+                f"{flag} names unknown field(s) {', '.join(unknown)}; "
+                f"fields are: {', '.join(FIELDS)}"
+            )
     con = _open(args.db)
     failed = False
     for path in args.files:

@@ -181,6 +181,7 @@ def _write(
             "upload_id": upload_id,
             "created_at_col": _column_label(mapping, options, "created_at"),
             "has_created": "created_at" in mapping.columns or "created_at" in options.constants,
+            "has_personal": bool(mapping.personal_columns),
         },
     )
     store.run(con, "ingest/update_upload_counts", {"upload_id": upload_id})

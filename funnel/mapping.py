@@ -200,11 +200,11 @@ GENERIC = Profile("generic", "Other (columns matched by their names)", ())
 # Header heuristics for any file: (field, patterns tried in order on the header's slug).
 HEURISTICS: dict[str, tuple[str, ...]] = {
     "id": (
-        r"^(lead|deal|record|opportunity|prospect|contact|crm|customer)_?id$",
+        r"^(lead|deal|record|opportunity|prospect|contact|crm|customer|mql|sql)_?id$",
         r"^id$",
         r"^(lead|prospect|deal)_?(number|no)$",
-        r"^(?!.*(campaign|account|owner|user|product|"
-        r"org|company|parent|session|visitor)).*_id$",
+        r"^(?!.*(^|_)(campaign|account|owner|user|product|org|organization|company|parent|"
+        r"session|visitor|sr|sdr|rep|seller|agent|employee|landing_page|page)(_|$)).*_id$",
     ),
     "channel": (
         r"^(lead_)?source$",

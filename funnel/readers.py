@@ -37,7 +37,14 @@ class StagedFile:
 def decode_text(data: bytes, file_name: str) -> tuple[str, str]:
     """Bytes of a text export -> (text, encoding name). UTF-8 (BOM or not), UTF-16, else cp1252."""
     if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
-        return data.decode("utf-16"), "utf-16"
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise IngestError(
+                file_name,
+                f"starts like UTF-16 text but byte {exc.start + 1} is not valid UTF-16; "
+                "export the data again as CSV (UTF-8) or XLSX.",
+            ) from exc
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
         label = "utf-8-sig"

@@ -17,12 +17,24 @@ WITH hashed AS (
     FROM typed_rows t
     WHERE t.reject_reason IS NULL
 ),
+known_emails AS (
+    SELECT email_hash, min(lead_key) AS lead_key
+    FROM leads WHERE email_hash IS NOT NULL GROUP BY email_hash
+),
+known_phones AS (
+    SELECT phone_hash, min(lead_key) AS lead_key
+    FROM leads WHERE phone_hash IS NOT NULL GROUP BY phone_hash
+),
 keyed AS (
+    -- A row without a CRM id is the lead already stored with the same e-mail (or phone).
     SELECT
         h.*,
-        coalesce('id:' || h.id, 'email:' || h.email_hash, 'phone:' || h.phone_hash,
-                 'row:' || $file_tag || ':' || h.row_number) AS lead_key
+        coalesce('id:' || h.id, ke.lead_key, 'email:' || h.email_hash, kp.lead_key,
+                 'phone:' || h.phone_hash, 'row:' || $file_tag || ':' || h.row_number)
+            AS lead_key
     FROM hashed h
+    LEFT JOIN known_emails ke ON h.id IS NULL AND ke.email_hash = h.email_hash
+    LEFT JOIN known_phones kp ON h.id IS NULL AND kp.phone_hash = h.phone_hash
 )
 SELECT
     k.*,

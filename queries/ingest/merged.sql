@@ -38,7 +38,8 @@ staged_stage AS (
             WHEN j.status_slug IN ('won', 'lost') THEN j.status_slug
             WHEN j.converted THEN 'won'
             WHEN j.stage_raw IS NOT NULL AND j.stage_mapped IS NOT NULL
-                 AND NOT (j.status_slug = 'open' AND j.stage_mapped IN ('won', 'lost'))
+                 AND NOT coalesce(j.status_slug = 'open' AND j.stage_mapped IN ('won', 'lost'),
+                                  FALSE)
                 THEN j.stage_mapped
             WHEN j.stage_raw IS NOT NULL THEN 'new'
             WHEN j.status_slug = 'open' AND j.old_stage IN ('won', 'lost') THEN 'new'

@@ -5,7 +5,6 @@ SELECT
     line AS row_number,
     CASE min(error_type)
         WHEN 'TOO MANY COLUMNS' THEN 'has more cells than the header has columns ('
-            || regexp_extract(min(error_message), 'Found: (\d+)', 1) || ' instead of '
             || regexp_extract(min(error_message), 'Expected Number of Columns: (\d+)', 1)
             || '); check for an unquoted delimiter in a cell'
         WHEN 'MISSING COLUMNS' THEN 'has fewer cells than the header has columns ('
