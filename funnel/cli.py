@@ -67,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--format", choices=["json", "md", "html"], default="json")
     rep.add_argument("--compare", metavar="A,B", help="head-to-head of two channels (slugs)")
 
+    from funnel.weekly_cli import add_weekly_parser
+
+    add_weekly_parser(sub)
+
     demo = sub.add_parser("demo", help="build the demo store from the bundled files in data/demo")
     demo.add_argument("--db", type=Path)
     demo.add_argument("--force", action="store_true", help="rebuild even if the store exists")
@@ -83,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args)
         if args.command == "demo":
             return _demo(args)
+        if args.command == "weekly":
+            from funnel.weekly_cli import run_weekly
+
+            return run_weekly(args)
     except UsageError as exc:
         parser.error(str(exc))
     except IngestError as exc:

@@ -30,48 +30,137 @@ def slug(raw: str) -> str:
 
 
 CHANNEL_SYNONYMS = {
-    "referral": ["referral", "referrals", "word of mouth", "reference", "customer referral",
-                 "employee referral", "external referral", "partner referral"],
-    "cold_call": ["cold call", "cold calling", "outbound call", "telemarketing",
-                  "phone (outbound)"],
+    "referral": [
+        "referral",
+        "referrals",
+        "word of mouth",
+        "reference",
+        "customer referral",
+        "employee referral",
+        "external referral",
+        "partner referral",
+    ],
+    "cold_call": [
+        "cold call",
+        "cold calling",
+        "outbound call",
+        "telemarketing",
+        "phone (outbound)",
+    ],
     "cold_email": ["cold email", "outbound email", "sales email alias"],
     "purchased_list": ["purchased list", "list purchase"],
-    "organic_search": ["organic search", "organic_search", "seo", "google organic",
-                       "web research"],
+    "organic_search": ["organic search", "organic_search", "seo", "google organic", "web research"],
     "paid_search": ["paid search", "paid_search", "google ads", "adwords", "ppc"],
     "social": ["social", "social media", "organic social", "facebook", "linkedin", "instagram"],
     "paid_social": ["paid social", "facebook ads", "linkedin ads"],
     "email": ["email", "email marketing", "newsletter"],
-    "web": ["web", "website", "direct traffic", "direct_traffic", "web form", "web download",
-            "online store", "chat"],
-    "event": ["event", "trade show", "seminar", "internal seminar", "seminar partner", "webinar",
-              "conference"],
+    "web": [
+        "web",
+        "website",
+        "direct traffic",
+        "direct_traffic",
+        "web form",
+        "web download",
+        "online store",
+        "chat",
+    ],
+    "event": [
+        "event",
+        "trade show",
+        "seminar",
+        "internal seminar",
+        "seminar partner",
+        "webinar",
+        "conference",
+    ],
     "partner": ["partner", "reseller"],
-    "advertising": ["advertising", "advertisement", "display", "print", "radio",
-                    "public relations", "other_publicities"],
+    "advertising": [
+        "advertising",
+        "advertisement",
+        "display",
+        "print",
+        "radio",
+        "public relations",
+        "other_publicities",
+    ],
     "other": ["other", "other campaigns", "offline sources"],
     "unknown": ["unknown", "n/a", "none", "select"],
 }
 STAGE_SYNONYMS = {
-    "new": ["new", "open", "open - not contacted", "not contacted", "lead", "subscriber",
-            "lead in"],
-    "contacted": ["contacted", "working", "working - contacted", "attempted to contact",
-                  "contact in future", "appointmentscheduled", "appointment scheduled",
-                  "contact made"],
-    "qualified": ["qualified", "pre-qualified", "qualification", "needs analysis",
-                  "value proposition", "id. decision makers", "identify decision makers",
-                  "perception analysis", "marketingqualifiedlead", "salesqualifiedlead", "mql",
-                  "sql", "marketing qualified lead", "sales qualified lead", "qualifiedtobuy",
-                  "qualified to buy", "presentationscheduled", "presentation scheduled",
-                  "decisionmakerboughtin", "decision maker bought-in", "demo scheduled"],
-    "proposal": ["proposal", "proposal/price quote", "negotiation", "negotiation/review",
-                 "opportunity", "proposal made", "negotiations started", "contract sent",
-                 "contractsent"],
-    "won": ["won", "closed won", "closedwon", "closed - converted", "converted", "customer",
-            "evangelist"],
-    "lost": ["lost", "closed lost", "closedlost", "closed - not converted",
-             "closed-lost to competition", "junk lead", "lost lead", "not qualified",
-             "unqualified", "disqualified"],
+    "new": [
+        "new",
+        "open",
+        "open - not contacted",
+        "not contacted",
+        "lead",
+        "subscriber",
+        "lead in",
+    ],
+    "contacted": [
+        "contacted",
+        "working",
+        "working - contacted",
+        "attempted to contact",
+        "contact in future",
+        "appointmentscheduled",
+        "appointment scheduled",
+        "contact made",
+    ],
+    "qualified": [
+        "qualified",
+        "pre-qualified",
+        "qualification",
+        "needs analysis",
+        "value proposition",
+        "id. decision makers",
+        "identify decision makers",
+        "perception analysis",
+        "marketingqualifiedlead",
+        "salesqualifiedlead",
+        "mql",
+        "sql",
+        "marketing qualified lead",
+        "sales qualified lead",
+        "qualifiedtobuy",
+        "qualified to buy",
+        "presentationscheduled",
+        "presentation scheduled",
+        "decisionmakerboughtin",
+        "decision maker bought-in",
+        "demo scheduled",
+    ],
+    "proposal": [
+        "proposal",
+        "proposal/price quote",
+        "negotiation",
+        "negotiation/review",
+        "opportunity",
+        "proposal made",
+        "negotiations started",
+        "contract sent",
+        "contractsent",
+    ],
+    "won": [
+        "won",
+        "closed won",
+        "closedwon",
+        "closed - converted",
+        "converted",
+        "customer",
+        "evangelist",
+    ],
+    "lost": [
+        "lost",
+        "closed lost",
+        "closedlost",
+        "closed - not converted",
+        "closed-lost to competition",
+        "junk lead",
+        "lost lead",
+        "not qualified",
+        "unqualified",
+        "disqualified",
+    ],
 }
 CHANNEL_BY_SLUG = {slug(r): c for c, raws in CHANNEL_SYNONYMS.items() for r in [c, *raws]}
 STAGE_BY_SLUG = {slug(r): s for s, raws in STAGE_SYNONYMS.items() for r in [s, *raws]}
@@ -101,8 +190,6 @@ def read_text(path: Path, sep: str = ",") -> pd.DataFrame:
 
 def grouped(con, sql: str) -> dict:
     return dict(con.execute(sql).fetchall())
-
-
 
 
 # --- stores, one per data set -------------------------------------------------------------------
@@ -151,7 +238,10 @@ def test_xeducation_counts(xeducation):
     con, result, raw = xeducation
     assert len(raw) == 9240
     assert (result.read, result.loaded, result.rejected, result.duplicate) == (
-        len(raw), raw["Prospect ID"].nunique(), 0, len(raw) - raw["Prospect ID"].nunique()
+        len(raw),
+        raw["Prospect ID"].nunique(),
+        0,
+        len(raw) - raw["Prospect ID"].nunique(),
     )
     assert con.execute("SELECT count(*) FROM leads").fetchone()[0] == 9240
     won = int((raw["Converted"] == "1").sum())
@@ -210,7 +300,10 @@ def test_uci_bank_marketing(real_dir, tmp_path_factory, name):
             assert len(raw) == 41188
         # no id column: every call is its own lead, none a duplicate
         assert (result.read, result.loaded, result.rejected, result.duplicate) == (
-            len(raw), len(raw), 0, 0
+            len(raw),
+            len(raw),
+            0,
+            0,
         )
         won = int((raw["y"] == "yes").sum())
         assert con.execute("SELECT count(*) FROM leads WHERE stage = 'won'").fetchone()[0] == won
@@ -236,7 +329,10 @@ def test_zoho_leads_then_potentials_counts(zoho):
     assert len(raw_pots) == 3632
     assert potentials.source == "zoho_deals"
     assert (potentials.read, potentials.loaded, potentials.rejected, potentials.duplicate) == (
-        3632, 3632, 0, 0
+        3632,
+        3632,
+        0,
+        0,
     )
     # every potential names a lead of Leads.csv by LEADID: no new lead appears
     assert raw_pots["LEADID"].isin(raw_leads["LEADID"]).all()
@@ -252,8 +348,10 @@ def test_zoho_unmapped_stages_listed_with_counts(zoho):
     _, (_, potentials), _, raw_pots = zoho
     listed = {u["raw_value"]: u["leads"] for u in potentials.unmapped if u["kind"] == "stage"}
     counts = raw_pots["Stage"].value_counts()
-    assert listed == {"Initial Offer": int(counts["Initial Offer"]),
-                      "Prospect": int(counts["Prospect"])}
+    assert listed == {
+        "Initial Offer": int(counts["Initial Offer"]),
+        "Prospect": int(counts["Prospect"]),
+    }
     assert listed == {"Initial Offer": 283, "Prospect": 245}
 
 
@@ -269,8 +367,10 @@ def test_zoho_channels_after_the_update(zoho):
 
 
 def zoho_expected_stages(raw_leads: pd.DataFrame, raw_pots: pd.DataFrame) -> dict[str, str]:
-    stage = {i: canonical_stage(s) for i, s in zip(raw_leads["LEADID"], raw_leads["Lead Status"],
-                                                    strict=True)}
+    stage = {
+        i: canonical_stage(s)
+        for i, s in zip(raw_leads["LEADID"], raw_leads["Lead Status"], strict=True)
+    }
     for lead_id, raw_stage in zip(raw_pots["LEADID"], raw_pots["Stage"], strict=True):
         stage[lead_id] = canonical_stage(raw_stage)
     return stage
@@ -348,3 +448,60 @@ def test_maven_open_deals(maven):
         "SELECT count(*) FROM leads WHERE stage_raw = 'Engaging' AND stage = 'new'"
     ).fetchone()[0]
     assert got == engaging == 1589
+
+
+# --- issue 3: the metrics on real exports equal plain pandas ---------------------------------
+
+
+def test_xeducation_conversion_by_source_matches_pandas(xeducation):
+    from funnel import metrics
+
+    con, _, raw = xeducation
+    raw = raw.assign(channel=raw["Lead Source"].map(canonical_channel))
+    expected = raw.groupby("channel").agg(
+        leads=("Converted", "size"), won=("Converted", lambda s: (s == "1").sum())
+    )
+    got = metrics.conversion_by_channel(con.cursor()).set_index("channel")
+    assert int(got["leads"].sum()) == 9240
+    assert int(got["won"].sum()) == 3561
+    for channel, row in expected.iterrows():
+        assert int(got.loc[channel, "leads"]) == row["leads"], channel
+        assert int(got.loc[channel, "won"]) == row["won"], channel
+        assert got.loc[channel, "conversion_rate"] == pytest.approx(row["won"] / row["leads"])
+
+
+def test_uci_conversion_by_contact_type_matches_pandas(real_dir, tmp_path_factory):
+    from funnel import metrics
+
+    path = real_dir / "uci_bank_marketing" / "bank-full.csv"
+    con, _ = ingest_store(tmp_path_factory, [(path, UCI_OPTIONS)])
+    raw = read_text(path, sep=";")
+    raw = raw.assign(channel=raw["contact"].map(canonical_channel))
+    expected = raw.groupby("channel").agg(
+        leads=("y", "size"), won=("y", lambda s: (s == "yes").sum())
+    )
+    got = metrics.conversion_by_channel(con.cursor()).set_index("channel")
+    for channel, row in expected.iterrows():
+        assert int(got.loc[channel, "leads"]) == row["leads"], channel
+        assert int(got.loc[channel, "won"]) == row["won"], channel
+        assert got.loc[channel, "conversion_rate"] == pytest.approx(row["won"] / row["leads"])
+    con.close()
+
+
+def test_maven_win_rate_and_median_days_to_close_match_pandas(maven):
+    from funnel import metrics
+
+    con, _, raw = maven
+    engaged = raw[raw["engage_date"] != ""]
+    won = engaged[engaged["deal_stage"] == "Won"]
+    lost = engaged[engaged["deal_stage"] == "Lost"]
+    days = (pd.to_datetime(won["close_date"]) - pd.to_datetime(won["engage_date"])).dt.days
+    got = metrics.conversion_by_channel(con.cursor())
+    # Maven has no channel column: every deal is channel 'unknown'.
+    assert list(got["channel"]) == ["unknown"]
+    row = got.iloc[0]
+    assert int(row["won"]) == len(won) == 4238
+    assert int(row["lost"]) == len(lost) == 2473
+    assert row["win_rate"] == pytest.approx(len(won) / (len(won) + len(lost)))
+    assert row["median_days_to_win"] == pytest.approx(days.median())
+    assert row["won_value"] == pytest.approx(won["close_value"].astype(float).sum())
