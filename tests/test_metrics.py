@@ -319,13 +319,14 @@ def test_time_to_win_rows(fx):
     df = metrics.time_to_win_rows(fx)
     got = {(c, d, bool(w)): n for c, d, w, n in df.itertuples(index=False)}
     assert got == {
-        # referral: won after 10, 20.5, 30 days; R3 lost after 22; R5, R4 open at the as-of
-        # date 2024-03-31: 55 and 76 days
+        # referral: won after 10, 20.5, 30 days; R3 (lost) and R5, R4 (open) censored at the
+        # as-of date 2024-03-31: R3 01-10 -> 81 days, R5 02-05 -> 55, R4 01-15 -> 76
         ("referral", 10.0, True): 1, ("referral", 20.5, True): 1, ("referral", 30.0, True): 1,
-        ("referral", 22.0, False): 1, ("referral", 55.0, False): 1,
+        ("referral", 81.0, False): 1, ("referral", 55.0, False): 1,
         ("referral", 76.0, False): 1,
-        # cold_call: C1 lost after 3, C5 after 8, C4 won after 30, C3 and C2 open 75 and 82
-        ("cold_call", 3.0, False): 1, ("cold_call", 8.0, False): 1,
+        # cold_call: C4 won after 30; censored at 03-31: C1 (lost) 01-02 -> 89, C5 (lost)
+        # 02-12 -> 48 (2024 is a leap year: 17 + 31), C3 and C2 open 75 and 82
+        ("cold_call", 89.0, False): 1, ("cold_call", 48.0, False): 1,
         ("cold_call", 30.0, True): 1, ("cold_call", 75.0, False): 1,
         ("cold_call", 82.0, False): 1,
         ("tiktok", 27.0, False): 1,  # T1 03-04 -> 03-31
@@ -334,18 +335,19 @@ def test_time_to_win_rows(fx):
 
 def test_time_to_win(fx):
     rows = by(metrics.time_to_win(fx), "channel")
-    # referral KM: 10: 5/6; 20.5: 5/6 * 4/5 = 4/6; (22 censored) 30: 4/6 * 2/3 = 0.444 <= 0.5
+    # referral KM (lost leads stay at risk until the as-of date): 10: 5/6;
+    # 20.5: 5/6 * 4/5 = 4/6; 30: 4/6 * 3/4 = 0.5 <= 0.5 -> median 30
     assert rows["referral"]["median_days"] == approx(30.0)
     assert rows["referral"]["wins"] == 3 and rows["referral"]["leads"] == 6
-    # cold_call: S(30) = 2/3 and never lower: median not reached
+    # cold_call: S(30) = 4/5 (all 5 at risk) and never lower: median not reached
     assert pd.isna(rows["cold_call"]["median_days"])
     curve = metrics.time_to_win_curve(fx)
     ref = curve[curve["channel"] == "referral"].set_index("days")
     assert ref.loc[0.0, "survival"] == 1.0
     assert ref.loc[10.0, "survival"] == approx(5 / 6)
     assert ref.loc[29.0, "survival"] == approx(4 / 6)
-    assert ref.loc[30.0, "won_share"] == approx(1 - 8 / 18)
-    assert ref.index.max() == 76.0
+    assert ref.loc[30.0, "won_share"] == approx(0.5)  # 1 - 3/6: half of all referral leads
+    assert ref.index.max() == 81.0
 
 
 def test_headline_by_week(fx):

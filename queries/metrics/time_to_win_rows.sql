@@ -1,12 +1,14 @@
 -- Purpose: the input of the Kaplan-Meier time-to-win curves (funnel.stats.kaplan_meier): each
---          lead's days from created to won (an observed win), or to the day it was lost or to
---          the store's as-of date while open (censored: it had not won by then). Durations
+--          lead's days from created to won (an observed win), or to the store's as-of date
+--          (censored: it had not won by then). A lost lead is known not to win, so it stays
+--          in the risk set up to the as-of date: 1 - survival is then the share of ALL the
+--          channel's leads won by day t (the cumulative incidence of a win with loss as a
+--          competing outcome), not the share among leads still in play. Durations
 --          are rounded to the hour, and count as 0 when below 0 (a date error in the file).
 --          Leads sharing channel, days and outcome are grouped, with their number in `leads`.
 -- Grain: one row per channel x days x is_won; ordered by channel (leads descending, then
 --        name), days, is_won.
---        A won lead without won_at is left out (its time to win is unknown); a lost lead
---        without lost_at is censored at the as-of date.
+--        A won lead without won_at is left out (its time to win is unknown).
 -- Parameters: $start, $end (DATE or NULL = unbounded; created_at::DATE inclusive),
 --             $channels, $owners (VARCHAR[] or NULL = all).
 WITH selected AS (
@@ -29,7 +31,6 @@ durations AS (
         s.stage = 'won' AS is_won,
         CASE
             WHEN s.stage = 'won' THEN s.won_at
-            WHEN s.stage = 'lost' THEN coalesce(s.lost_at, a.as_of_at)
             ELSE a.as_of_at
         END AS ended_at,
         s.created_at
