@@ -67,8 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--format", choices=["json", "md", "html"], default="json")
     rep.add_argument("--compare", metavar="A,B", help="head-to-head of two channels (slugs)")
 
+    from funnel.allocation_cli import add_allocate_parser
     from funnel.weekly_cli import add_weekly_parser
 
+    add_allocate_parser(sub)
     add_weekly_parser(sub)
 
     demo = sub.add_parser("demo", help="build the demo store from the bundled files in data/demo")
@@ -87,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args)
         if args.command == "demo":
             return _demo(args)
+        if args.command == "allocate":
+            from funnel.allocation_cli import run_allocate
+
+            return run_allocate(args)
         if args.command == "weekly":
             from funnel.weekly_cli import run_weekly
 

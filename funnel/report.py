@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from funnel import metrics
+from funnel import allocation, metrics
 from funnel.safe_text import neutralise
 
 # The SPEC 5 contract: these keys, in this shape, never renamed (more may be added elsewhere).
@@ -41,8 +41,8 @@ def build_report(
 
     Keys: period {start, end} (the bounds given, else the first/last created date), as_of,
     headline, marketing {leads_by_channel, leads_by_week, lead_volume_vs_previous}, sales
-    {conversion_by_channel, funnel, open_by_temperature, time_to_win}, allocation (empty for
-    now), and head_to_head when ``compare`` names two channels ("a,b" or ("a", "b")).
+    {conversion_by_channel, funnel, open_by_temperature, time_to_win}, allocation (one object
+    per channel with spend: funnel.allocation.report_records), and head_to_head when ``compare`` names two channels ("a,b" or ("a", "b")).
     """
     f = {"start": start, "end": end}
     options = metrics.filter_options(con).iloc[0]
@@ -68,7 +68,7 @@ def build_report(
             "open_by_temperature": _records(metrics.open_by_temperature(con, **f), OPEN_KEYS),
             "time_to_win": _records(metrics.time_to_win(con, **f), TIME_TO_WIN_KEYS),
         },
-        "allocation": [],
+        "allocation": _clean(allocation.report_records(con, start, end)),
     }
     if compare:
         a, b = _pair(compare)

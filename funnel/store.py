@@ -20,7 +20,7 @@ QUERIES_DIR = ROOT / "queries"
 DEFAULT_DB = ROOT / "data" / "funnel.duckdb"
 
 # Position in this list + 1 is the schema version a migration brings the store to.
-MIGRATIONS = ["schema/001_initial.sql"]
+MIGRATIONS = ["schema/001_initial.sql", "schema/002_decisions.sql"]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -52,7 +52,14 @@ def test_json_contract_holds_exactly(full):
         assert items, f"{section}.{key} is empty on the fixture"
         for item in items:
             assert set(item) == keys, f"{section}.{key}: {sorted(set(item) ^ keys)}"
-    assert full["allocation"] == []
+    # allocation: one object per channel with spend (the fixture records spend for two)
+    allocation_keys = {
+        "channel", "current_share", "recommended_share", "current_amount", "recommended_amount",
+        "expected_extra_wins", "expected_extra_wins_low", "expected_extra_wins_high", "reason",
+    }
+    assert {item["channel"] for item in full["allocation"]} == {"referral", "cold_call"}
+    for item in full["allocation"]:
+        assert set(item) >= allocation_keys
 
 
 def test_json_is_strict_and_round_trips(full):

@@ -1,0 +1,220 @@
+"""Numbers and names as a person reads them: percentages, money, counts, days, channel labels.
+
+Pure functions, no Streamlit. ``None`` and NaN show as an en dash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+
+import pandas as pd
+
+from funnel.synonyms import CHANNELS, STAGES
+
+MISSING = "–"
+CURRENCY = "$"
+
+KIND_LABELS = {"inbound": "Inbound (they come to you)", "outbound": "Outbound (you chase them)",
+               "unknown": "Not classed"}
+KIND_SHORT = {"inbound": "Inbound", "outbound": "Outbound", "unknown": "Not classed"}
+TEMPERATURE_LABELS = {"cold": "Cold", "warm": "Warm", "hot": "Hot"}
+
+
+def is_missing(value: object) -> bool:
+    """True for None, NaN and pandas' NA/NaT."""
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def pct(value: float | None, decimals: int | None = None) -> str:
+    """0.238 -> '24%', 0.046 -> '5%'; below 1% one decimal ('0.4%'); exact 0 -> '0%'.
+
+    The same rounding as the sentences of ``funnel.stats`` so a number reads the same in a
+    sentence and beside it."""
+    if is_missing(value):
+        return MISSING
+    number = 100 * float(value)
+    if decimals is None:
+        decimals = 1 if 0 < abs(number) < 1 else 0
+    return f"{number:.{decimals}f}%"
+
+
+def pct_range(low: float | None, high: float | None) -> str:
+    """(0.18, 0.31) -> '18–31%'."""
+    if is_missing(low) or is_missing(high):
+        return MISSING
+    return f"{pct(low)[:-1]}–{pct(high)}"
+
+
+def pct_with_range(value: float | None, low: float | None, high: float | None) -> str:
+    """'24% (18–31%)': a rate and its 95% interval."""
+    if is_missing(value):
+        return MISSING
+    return f"{pct(value)} ({pct_range(low, high)})"
+
+
+def signed_pct(value: float | None) -> str:
+    """0.12 -> '+12%', -0.05 -> '−5.0%'."""
+    if is_missing(value):
+        return MISSING
+    text = pct(abs(float(value)))
+    if float(value) > 0:
+        return "+" + text
+    return ("−" + text) if float(value) < 0 else text
+
+
+def chance(value: float | None) -> str:
+    """A probability: '>99.9%' and '<0.1%' at the extremes, else one decimal."""
+    if is_missing(value):
+        return MISSING
+    number = float(value)
+    if number > 0.999:
+        return ">99.9%"
+    if number < 0.001:
+        return "<0.1%"
+    return f"{100 * number:.1f}%"
+
+
+def points(value: float | None) -> str:
+    """A difference of two rates in percentage points: 0.031 -> '+3.1 pts'."""
+    if is_missing(value):
+        return MISSING
+    number = 100 * float(value)
+    sign = "+" if number > 0 else ("−" if number < 0 else "")
+    return f"{sign}{abs(number):.1f} pts"
+
+
+def money(value: float | None, decimals: int = 0) -> str:
+    """1234.5 -> '$1,235'; below $10 with cents."""
+    if is_missing(value):
+        return MISSING
+    number = float(value)
+    if decimals == 0 and 0 < abs(number) < 10:
+        decimals = 2
+    sign = "−" if number < 0 else ""
+    return f"{sign}{CURRENCY}{abs(number):,.{decimals}f}"
+
+
+def money_short(value: float | None) -> str:
+    """Compact money for tight labels: '$1.2k', '$3.4M'."""
+    if is_missing(value):
+        return MISSING
+    number = float(value)
+    for limit, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(number) >= limit:
+            return f"{CURRENCY}{number / limit:.1f}{suffix}"
+    return money(number)
+
+
+def count(value: float | None) -> str:
+    """1234 -> '1,234'."""
+    if is_missing(value):
+        return MISSING
+    return f"{int(round(float(value))):,}"
+
+
+def signed_count(value: float | None) -> str:
+    """12 -> '+12', -3 -> '−3'."""
+    if is_missing(value):
+        return MISSING
+    number = int(round(float(value)))
+    return f"+{number:,}" if number > 0 else (f"−{abs(number):,}" if number < 0 else "0")
+
+
+def delta_count(value: float | None) -> str | None:
+    """A change in a count for ``st.metric`` (ASCII minus so it points down; '0' is neutral)."""
+    if is_missing(value):
+        return None
+    number = int(round(float(value)))
+    return f"{number:+,}" if number else "0"
+
+
+def delta_points(value: float | None) -> str | None:
+    """A change in a rate for ``st.metric``: '+3.1 pts', '-2.0 pts', '0' when unchanged."""
+    if is_missing(value):
+        return None
+    number = 100 * float(value)
+    return f"{number:+.1f} pts" if abs(number) >= 0.05 else "0"
+
+
+def days(value: float | None) -> str:
+    """17.94 -> '18 days'; one decimal under 10 days."""
+    if is_missing(value):
+        return MISSING
+    number = float(value)
+    text = f"{number:.1f}" if number < 10 else f"{number:.0f}"
+    return f"{text} day" if text == "1" else f"{text} days"
+
+
+def date(value: object) -> str:
+    """A date as '16 Nov 2026'."""
+    if is_missing(value):
+        return MISSING
+    stamp = pd.Timestamp(value)
+    return f"{stamp.day} {stamp:%b %Y}"
+
+
+def week(value: object) -> str:
+    """An ISO week's Monday as 'Week of 16 Nov'."""
+    if is_missing(value):
+        return MISSING
+    stamp = pd.Timestamp(value)
+    return f"Week of {stamp.day} {stamp:%b}"
+
+
+def short_date(value: object) -> str:
+    """'16 Nov'."""
+    if is_missing(value):
+        return MISSING
+    stamp = pd.Timestamp(value)
+    return f"{stamp.day} {stamp:%b}"
+
+
+def iso(value: dt.date | None) -> str | None:
+    """A date as ISO text, None stays None."""
+    return value.isoformat() if value is not None else None
+
+
+def humanize(slug_text: str) -> str:
+    """'sales_mail_alias' -> 'Sales mail alias'."""
+    text = str(slug_text).replace("_", " ").strip()
+    return text[:1].upper() + text[1:] if text else MISSING
+
+
+def channel_label(channel: str, label: str | None = None) -> str:
+    """The words for a channel: its stored label, the SPEC's label, else its slug in words.
+
+    A raw value kept as its own slug has label == slug (e.g. 'yelp'): shown as 'Yelp'.
+    """
+    if label and not is_missing(label) and str(label) != str(channel):
+        return str(label)
+    if channel in CHANNELS:
+        return CHANNELS[channel][1]
+    return humanize(channel)
+
+
+def channel_labels(channels: Iterable[str], labels: Iterable[str | None]) -> dict[str, str]:
+    """channel -> words, from parallel lists (e.g. ``filter_options``)."""
+    return {c: channel_label(c, lab) for c, lab in zip(channels, labels, strict=False)}
+
+
+def stage_label(stage: str) -> str:
+    """'qualified' -> 'Qualified'."""
+    return STAGES[stage][2] if stage in STAGES else humanize(stage)
+
+
+def kind_label(kind: str | None, short: bool = True) -> str:
+    """'inbound' -> 'Inbound'."""
+    table = KIND_SHORT if short else KIND_LABELS
+    return table.get(str(kind), humanize(str(kind)))
+
+
+def finite(value: float | None) -> bool:
+    """A real number (not None, NaN or infinite)."""
+    return not is_missing(value) and math.isfinite(float(value))

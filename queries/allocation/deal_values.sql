@@ -1,0 +1,20 @@
+-- Purpose: allocation input: the observed value of won deals per channel (the size of a win),
+--          for expected won value per lead and per unit of cost.
+-- Grain: one row per channel with at least one won lead carrying a value; ordered by channel.
+--        won_with_value = won leads whose value is not NULL; value_mean / value_sd = their mean
+--        and sample standard deviation (value_sd NULL with a single value).
+-- Parameters: $start, $end (DATE or NULL = unbounded; created_at::DATE inclusive),
+--             $channels (VARCHAR[] or NULL = all).
+SELECT
+    l.channel,
+    count(*) AS won_with_value,
+    avg(l.value) AS value_mean,
+    stddev_samp(l.value) AS value_sd
+FROM leads AS l
+WHERE l.stage = 'won'
+  AND l.value IS NOT NULL
+  AND ($start::DATE IS NULL OR l.created_at::DATE >= $start::DATE)
+  AND ($end::DATE IS NULL OR l.created_at::DATE <= $end::DATE)
+  AND ($channels::VARCHAR[] IS NULL OR list_contains($channels::VARCHAR[], l.channel))
+GROUP BY l.channel
+ORDER BY l.channel;

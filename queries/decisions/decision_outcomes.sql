@@ -1,0 +1,100 @@
+-- Purpose: what became of each decision's forecast: the leads each channel brought in the
+--          decision's period, how many of them are won so far, the money and hours actually
+--          recorded for the period, and what funnel.decisions needs to tell when the period's
+--          leads have had time to convert (each channel's 90th percentile of days to win, over
+--          every won lead in the store, and the pooled one, as in metrics/weekly_cohorts).
+-- Grain: one row per decision x channel (label from table channels, else the slug); ordered by decision_id descending, planned_share
+--        descending, channel. actual_money / actual_hours NULL when no spend is recorded in the
+--        period; a spend row counts pro rata by the days it shares with the period.
+-- Parameters: $decision_id (INTEGER or NULL = every decision).
+WITH d AS (
+    SELECT *
+    FROM decisions
+    WHERE $decision_id::INTEGER IS NULL OR decision_id = $decision_id::INTEGER
+),
+as_of AS (
+    SELECT coalesce(
+        (SELECT max(as_of) FROM uploads),
+        (SELECT greatest(max(created_at)::DATE, max(won_at)::DATE, max(lost_at)::DATE) FROM leads)
+    ) AS as_of_date
+),
+win_days AS (
+    SELECT channel, greatest(0.0, date_diff('second', created_at, won_at) / 86400.0) AS days
+    FROM leads
+    WHERE stage = 'won' AND won_at IS NOT NULL
+),
+channel_horizon AS (
+    SELECT channel, count(*) AS channel_wins, quantile_cont(days, 0.9) AS channel_p90_days
+    FROM win_days
+    GROUP BY channel
+),
+all_horizon AS (
+    SELECT count(*) AS all_wins, quantile_cont(days, 0.9) AS all_p90_days
+    FROM win_days
+),
+outcomes AS (
+    SELECT
+        d.decision_id,
+        d.channel,
+        count(l.channel) AS actual_leads,
+        count(l.channel) FILTER (WHERE l.stage = 'won') AS actual_wins,
+        coalesce(sum(l.value) FILTER (WHERE l.stage = 'won'), 0.0) AS actual_won_value
+    FROM d
+    LEFT JOIN leads AS l
+        ON l.channel = d.channel
+       AND l.created_at::DATE BETWEEN d.period_start AND d.period_end
+    GROUP BY d.decision_id, d.channel
+),
+spend AS (
+    SELECT
+        d.decision_id,
+        d.channel,
+        sum(coalesce(s.money, 0.0)
+            * (least(s.period_end, d.period_end) - greatest(s.period_start, d.period_start) + 1)
+            / (s.period_end - s.period_start + 1)) AS actual_money,
+        sum(coalesce(s.hours, 0.0)
+            * (least(s.period_end, d.period_end) - greatest(s.period_start, d.period_start) + 1)
+            / (s.period_end - s.period_start + 1)) AS actual_hours
+    FROM d
+    JOIN channel_spend AS s
+        ON s.channel = d.channel
+       AND s.period_start <= d.period_end
+       AND s.period_end >= d.period_start
+       AND s.period_end >= s.period_start
+    GROUP BY d.decision_id, d.channel
+)
+SELECT
+    d.decision_id,
+    d.decided_at,
+    d.period_start,
+    d.period_end,
+    d.channel,
+    coalesce(c.label, d.channel) AS label,
+    d.planned_share,
+    d.planned_amount,
+    d.planned_money,
+    d.planned_hours,
+    d.hourly_rate,
+    d.forecast_leads,
+    d.forecast_wins,
+    d.forecast_low,
+    d.forecast_high,
+    d.note,
+    o.actual_leads,
+    o.actual_wins,
+    o.actual_won_value,
+    s.actual_money,
+    s.actual_hours,
+    a.as_of_date,
+    coalesce(h.channel_wins, 0) AS channel_wins,
+    h.channel_p90_days,
+    g.all_wins,
+    g.all_p90_days
+FROM d
+JOIN outcomes AS o USING (decision_id, channel)
+LEFT JOIN spend AS s USING (decision_id, channel)
+CROSS JOIN as_of AS a
+CROSS JOIN all_horizon AS g
+LEFT JOIN channel_horizon AS h ON h.channel = d.channel
+LEFT JOIN channels AS c ON c.channel = d.channel
+ORDER BY d.decision_id DESC, d.planned_share DESC, d.channel;
