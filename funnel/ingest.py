@@ -5,6 +5,7 @@ Every row read is loaded, rejected with a reason (``rejected_rows``), or counted
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -125,10 +126,8 @@ def ingest_file(
 def _checkpoint(con) -> None:
     """Fold the write-ahead log into the file; skipped while other sessions are reading (DuckDB
     refuses then, and checkpoints on its own later: the upload is already committed)."""
-    try:
+    with contextlib.suppress(duckdb.Error):
         con.execute("CHECKPOINT")
-    except duckdb.Error:
-        pass
 
 
 def _write(

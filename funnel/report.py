@@ -42,7 +42,8 @@ def build_report(
     Keys: period {start, end} (the bounds given, else the first/last created date), as_of,
     headline, marketing {leads_by_channel, leads_by_week, lead_volume_vs_previous}, sales
     {conversion_by_channel, funnel, open_by_temperature, time_to_win}, allocation (one object
-    per channel with spend: funnel.allocation.report_records), and head_to_head when ``compare`` names two channels ("a,b" or ("a", "b")).
+    per channel with spend: funnel.allocation.report_records), and head_to_head when
+    ``compare`` names two channels ("a,b" or ("a", "b")).
     """
     f = {"start": start, "end": end}
     options = metrics.filter_options(con).iloc[0]
