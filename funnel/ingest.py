@@ -123,6 +123,13 @@ def ingest_file(
     return _result(con, name, mapping, families, upload_id, already=False)
 
 
+def id_namespace(source: str) -> str:
+    """The CRM family whose ids a file's ids are: a Zoho deals file keyed by the lead id updates
+    Zoho leads, but a Pipedrive deal 4563 is never Zoho lead 4563."""
+    family = source.split("_", 1)[0]
+    return family if family in ("hubspot", "salesforce", "pipedrive", "zoho") else "file"
+
+
 def _checkpoint(con) -> None:
     """Fold the write-ahead log into the file; skipped while other sessions are reading (DuckDB
     refuses then, and checkpoints on its own later: the upload is already committed)."""
@@ -164,7 +171,11 @@ def _write(
         )[0]
     )
     as_of_ts = dt.datetime.combine(as_of, dt.time())
-    store.run(con, "ingest/incoming", {"file_tag": sha[:16], **pads})
+    store.run(
+        con,
+        "ingest/incoming",
+        {"file_tag": sha[:16], "id_namespace": id_namespace(mapping.source), **pads},
+    )
     store.run(
         con,
         "ingest/merged",

@@ -3,7 +3,8 @@
 -- Personal data is hashed with HMAC-SHA256 (funnel.pii): hex of
 -- sha256(outer_pad || sha256(inner_pad || value)), kept to 128 bits.
 -- Parameters: $file_tag (identifies the file's bytes, for rows with no id, e-mail or phone);
--- $hmac_inner, $hmac_outer (BLOB pads of the key kept outside the database).
+-- $hmac_inner, $hmac_outer (BLOB pads of the key kept outside the database); $id_namespace
+-- (the CRM family: ids of two different CRMs never name the same lead).
 CREATE TEMP TABLE incoming AS
 WITH hashed AS (
     SELECT
@@ -29,7 +30,7 @@ keyed AS (
     -- A row without a CRM id is the lead already stored with the same e-mail (or phone).
     SELECT
         h.*,
-        coalesce('id:' || h.id, ke.lead_key, 'email:' || h.email_hash, kp.lead_key,
+        coalesce('id:' || $id_namespace || ':' || h.id, ke.lead_key, 'email:' || h.email_hash, kp.lead_key,
                  'phone:' || h.phone_hash, 'row:' || $file_tag || ':' || h.row_number)
             AS lead_key
     FROM hashed h
