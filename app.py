@@ -1,0 +1,78 @@
+"""Funnel's dashboard: the frame and router only.
+
+Page config, the sidebar filters every page reads (kept in ``st.session_state`` by their widget
+keys, see ``funnel.app_state``), and ``st.navigation`` over ``app_pages/``. Run with
+``streamlit run app.py``; the store is ``$FUNNEL_DB`` or ``data/funnel.duckdb``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from funnel import app_state, app_ui, store
+from funnel import format as fmt
+
+st.set_page_config(page_title="Funnel", page_icon=":material/filter_alt:", layout="wide")
+
+PAGES = {
+    "Weekly review": [
+        st.Page("app_pages/overview.py", title="Overview", icon=":material/home:", default=True),
+        st.Page("app_pages/marketing.py", title="Marketing", icon=":material/campaign:"),
+        st.Page("app_pages/sales.py", title="Sales", icon=":material/handshake:"),
+        st.Page("app_pages/weekly.py", title="Weekly pack", icon=":material/event_note:"),
+    ],
+    "Your data": [
+        st.Page("app_pages/upload.py", title="Upload", icon=":material/upload:"),
+        st.Page("app_pages/definitions.py", title="Definitions", icon=":material/menu_book:"),
+    ],
+}
+
+
+def _reset_filters() -> None:
+    st.session_state[app_state.PERIOD_KEY] = "all"
+    st.session_state[app_state.CHANNELS_KEY] = []
+    st.session_state[app_state.OWNERS_KEY] = []
+
+
+def sidebar_filters() -> None:
+    """Date range, channels and owners, shared by every page."""
+    opts = app_state.options()
+    names = app_state.channel_names()
+    first, last = app_state.date_limits()
+    with st.sidebar:
+        st.header("Filters")
+        period = st.selectbox(
+            "Leads created", list(app_state.PERIODS), format_func=app_state.PERIODS.get,
+            key=app_state.PERIOD_KEY,
+        )
+        if period == "custom":
+            st.date_input(
+                "From – to", value=(first, last), min_value=first, max_value=last,
+                key=app_state.DATES_KEY, format="DD/MM/YYYY",
+            )
+        channels = list(opts["channels"])
+        app_ui.keep_known(app_state.CHANNELS_KEY, channels)
+        st.multiselect(
+            "Channels", channels, format_func=lambda c: names.get(c, fmt.channel_label(c)),
+            key=app_state.CHANNELS_KEY, placeholder="All channels",
+        )
+        owners = list(opts["owners"])
+        if owners:
+            app_ui.keep_known(app_state.OWNERS_KEY, owners)
+            st.multiselect("Owner", owners, key=app_state.OWNERS_KEY, placeholder="All owners")
+        st.button("Reset filters", on_click=_reset_filters, icon=":material/restart_alt:")
+        as_of = app_state.as_of()
+        if as_of:
+            st.caption(f"Data as of {fmt.date(as_of)}.")
+
+
+try:
+    has_data = app_state.has_leads()
+except store.StoreBusyError as exc:
+    st.error(str(exc), icon=":material/lock:")
+    st.stop()
+
+if has_data:
+    sidebar_filters()
+
+st.navigation(PAGES).run()

@@ -1,0 +1,84 @@
+"""Sales: are we answering the phone well? Conversion by channel with honest intervals, the
+funnel per channel, time to win, value per lead, cohort maturity and a fair head-to-head.
+Sales numbers only (lead volume is on the Marketing page)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from funnel import app_findings, app_state, app_tables, app_ui, charts
+from funnel import format as fmt
+
+if not app_ui.page_needs_data():
+    st.title("Sales: are we answering it well?")
+    st.caption(app_ui.period_caption())
+    names = app_state.channel_names()
+    conversion = app_state.metric("conversion_by_channel")
+
+    app_ui.section("Conversion by channel", "conversion_by_channel")
+    if app_ui.chart(charts.conversion_by_channel, conversion, value_column="leads"):
+        with st.expander("See the numbers"):
+            st.dataframe(app_tables.conversion_table(conversion), hide_index=True,
+                         width="stretch")
+
+    app_ui.section("Head to head", "head_to_head")
+    channels = list(conversion["channel"])
+    pair = app_findings.default_pair(channels)
+    if pair is None:
+        st.info("Head to head needs at least two channels in this selection.",
+                icon=":material/filter_alt_off:")
+    else:
+        app_ui.keep_known("h2h_a", channels, pair[0])
+        app_ui.keep_known("h2h_b", channels, pair[1])
+        pick_a, pick_b = st.columns(2)
+        a = pick_a.selectbox("Channel", channels, format_func=names.get, key="h2h_a")
+        b = pick_b.selectbox("against", channels, format_func=names.get, key="h2h_b")
+        if a == b:
+            st.info("Pick two different channels.", icon=":material/compare_arrows:")
+        else:
+            result = app_state.head_to_head(a, b)
+            with st.container(border=True):
+                st.markdown(f"#### {result['sentence']}")
+                left, right, chance = st.columns(3)
+                left.metric(f"{result['a']['label']} conversion",
+                            fmt.pct(result["a"]["conversion_rate"]),
+                            help=f"{fmt.count(result['a']['won'])} won of "
+                            f"{fmt.count(result['a']['leads'])} leads; 95% interval "
+                            f"{fmt.pct_range(result['a']['ci_low'], result['a']['ci_high'])}")
+                right.metric(f"{result['b']['label']} conversion",
+                             fmt.pct(result["b"]["conversion_rate"]),
+                             help=f"{fmt.count(result['b']['won'])} won of "
+                             f"{fmt.count(result['b']['leads'])} leads; 95% interval "
+                             f"{fmt.pct_range(result['b']['ci_low'], result['b']['ci_high'])}")
+                chance.metric(f"Chance {result['a']['label'].lower()} converts better",
+                              fmt.chance(result["p_a_better"]),
+                              help="Bayesian comparison with a uniform prior, "
+                              f"{result['draws']:,} seeded draws.")
+                st.plotly_chart(charts.head_to_head(result), config=app_ui.PLOTLY_CONFIG,
+                                width="stretch", theme=None)
+
+    app_ui.section("Where each channel loses its leads", "funnel_by_channel")
+    app_ui.chart(charts.funnel_by_channel, app_state.metric("funnel_by_channel"), names,
+                 value_column="reached")
+
+    app_ui.section("How fast leads are won", "time_to_win_curve")
+    curve = app_state.metric("time_to_win_curve")
+    app_ui.keep_known("ttw_channels", channels, channels[:5])
+    shown = st.multiselect("Channels on this chart", channels, format_func=names.get,
+                           key="ttw_channels")
+    if shown:
+        app_ui.chart(charts.time_to_win_curve, curve, names, shown, value_column="days")
+    else:
+        st.info("Pick at least one channel to draw its curve.", icon=":material/show_chart:")
+
+    app_ui.section("Value per lead", "value_per_lead")
+    app_ui.chart(charts.value_per_lead, conversion, value_column="value_per_lead",
+                 empty_message="No deal values in this selection: map a value column on the "
+                 "Upload page to see what a lead is worth.")
+
+    app_ui.section("Cohort maturity: conversion by week the leads came in", "weekly_cohorts")
+    app_ui.chart(charts.weekly_cohorts, app_state.metric("weekly_cohorts"), names,
+                 value_column="leads")
+    st.caption(f"The latest {charts.COHORT_WEEKS} weeks of the selection (pick a period in the "
+               "sidebar to see earlier ones). Grey cells: weeks too young to judge yet, most of "
+               "their wins are still to come.")

@@ -1,0 +1,137 @@
+"""Weekly review: the pack for one ISO week (issue 6). What moved and whether it is real, what
+is hot, what the last meeting decided, and the pack to take away (HTML, Markdown, CSV).
+
+Thin: ``funnel.weekly`` builds the pack, ``funnel.weekly_export`` its charts and files; this page
+picks the week and lays them out. The sidebar filters do not apply: the pack covers every
+channel and owner, as the meeting does.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from funnel import app_state, app_ui, weekly, weekly_export
+from funnel import format as fmt
+
+WEEK_KEY = "weekly_week"
+PLOTLY_CONFIG = {"displaylogo": False, "displayModeBar": False}
+
+
+def _connection():
+    """The one place this page takes its connection: the dashboard's shared store handle
+    (each cached read below takes its own cursor from it)."""
+    return app_state.handle().con
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _weeks(_con, db: str, rev: int) -> tuple[list[str], str | None]:
+    cur = _con.cursor()
+    try:
+        weeks = [str(w) for w in weekly.available_weeks(cur)]
+        _, as_of = weekly.data_span(cur)
+    finally:
+        cur.close()
+    return weeks, str(weekly.default_week(as_of)) if as_of else None
+
+
+@st.cache_data(show_spinner="Putting the week's pack together…", max_entries=64)
+def _pack(_con, db: str, rev: int, week: str) -> weekly.WeeklyPack:
+    cur = _con.cursor()
+    try:
+        return weekly.weekly_pack(cur, week)
+    finally:
+        cur.close()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _files(_pack: weekly.WeeklyPack, db: str, rev: int, week: str) -> dict[str, bytes]:
+    return {
+        "html": weekly_export.render_html(_pack).encode("utf-8"),
+        "md": weekly_export.render_markdown(_pack).encode("utf-8"),
+        "zip": weekly_export.csv_zip(_pack),
+    }
+
+
+def _week_label(week: str, default: str | None) -> str:
+    text = f"{week} · {weekly.Week.parse(week).dates()}"
+    return text + " (last complete week)" if week == default else text
+
+
+def _bullets(items: list[str]) -> None:
+    st.markdown("\n".join(f"- {item}" for item in items))
+
+
+if not app_ui.page_needs_data():
+    con, db, rev = _connection(), str(app_state.db_path()), app_state.revision()
+    weeks, default = _weeks(con, db, rev)
+    st.title("Weekly review")
+    if st.session_state.get(WEEK_KEY) not in weeks:
+        st.session_state[WEEK_KEY] = default if default in weeks else weeks[0]
+    week = st.selectbox("Week", weeks, key=WEEK_KEY,
+                        format_func=lambda w: _week_label(w, default))
+    pack = _pack(con, db, rev, week)
+    st.caption(weekly_export.subtitle(pack) + ". The sidebar filters do not apply here: the "
+               "pack covers every channel and owner.")
+    if not pack.is_complete:
+        st.warning(f"{pack.week} is not over: the data stops on {fmt.date(pack.as_of)}, so its "
+                   "numbers are partial and nothing is flagged yet.", icon=":material/schedule:")
+
+    for column, (what, value, note) in zip(st.columns(5), weekly_export.headline(pack),
+                                           strict=True):
+        column.metric(what, value, border=True)
+        column.caption(note)
+
+    moved_col, agenda_col = st.columns(2)
+    with moved_col:
+        st.subheader("What moved")
+        _bullets(pack.moved or ["Nothing moved beyond normal variation this week."])
+    with agenda_col:
+        st.subheader("To decide today")
+        _bullets(pack.agenda)
+
+    figures = weekly_export.figures(pack)
+    if figures:
+        for column, (title, fig) in zip(st.columns(len(figures)), figures.items(), strict=True):
+            column.markdown(f"**{title}**")
+            column.plotly_chart(fig, config=PLOTLY_CONFIG, width="stretch", theme=None)
+
+    st.subheader("New leads by channel")
+    st.dataframe(weekly.leads_table(pack), hide_index=True, width="stretch",
+                     height="content")
+    st.caption(weekly_export.cohort_sentence(pack))
+    st.subheader("Deals won by channel")
+    st.dataframe(weekly.sales_table(pack), hide_index=True, width="stretch",
+                     height="content")
+
+    st.subheader("Open pipeline by temperature")
+    st.dataframe(weekly.pipeline_table(pack), hide_index=True, width="stretch",
+                     height="content")
+    st.subheader(f"Oldest hot deals ({fmt.count(pack.hot_total)} in all)")
+    if len(pack.hot_leads):
+        st.dataframe(weekly.hot_leads_table(pack), hide_index=True, width="stretch",
+                     height="content")
+    else:
+        st.info("No hot deals open.", icon=":material/check:")
+
+    st.subheader("Last meeting's decisions")
+    if len(pack.decisions):
+        st.dataframe(weekly.decisions_table(pack), hide_index=True, width="stretch",
+                     height="content")
+    if pack.decisions_note:
+        st.caption(pack.decisions_note)
+
+    st.subheader("Take it away")
+    files = _files(pack, db, rev, week)
+    html_col, md_col, csv_col = st.columns(3)
+    html_col.download_button("One-page HTML (opens offline)", files["html"],
+                             file_name=f"weekly_{pack.week}.html", mime="text/html",
+                             icon=":material/description:", width="stretch")
+    md_col.download_button("Markdown for notes or chat", files["md"],
+                           file_name=f"weekly_{pack.week}.md", mime="text/markdown",
+                           icon=":material/notes:", width="stretch")
+    csv_col.download_button("Tables as CSV (zip)", files["zip"],
+                            file_name=f"weekly_{pack.week}_csv.zip", mime="application/zip",
+                            icon=":material/table:", width="stretch")
+
+    with st.expander("How to read this: is a change real?"):
+        _bullets(weekly_export.tests_note(pack))

@@ -1,0 +1,284 @@
+"""Streamlit glue for the dashboard: the one store handle per process, cached metric results,
+and the sidebar filters every page reads from ``st.session_state``.
+
+- The DuckDB connection lives in ``st.cache_resource`` (shared by every session and thread);
+  each query takes its own ``con.cursor()`` and closes it, and writes (uploads, synonym edits,
+  the demo) also hold a process-wide lock, so several sessions work at once without
+  "connection is busy" or lock errors. Never the global ``duckdb.sql()``.
+- Results are cached with ``st.cache_data`` keyed by the store's path, its revision (which
+  changes on every write) and the filters; the connection argument is ``_con`` (not hashed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from funnel import demo, metrics, store
+
+# Keys of the sidebar widgets in st.session_state.
+PERIOD_KEY = "filter_period"
+DATES_KEY = "filter_dates"
+CHANNELS_KEY = "filter_channels"
+OWNERS_KEY = "filter_owners"
+
+PERIODS = {
+    "all": "All dates",
+    "4w": "Last 4 weeks",
+    "8w": "Last 8 weeks",
+    "13w": "Last 13 weeks",
+    "custom": "Choose dates…",
+}
+PERIOD_WEEKS = {"4w": 4, "8w": 8, "13w": 13}
+
+
+class ReadWriteLock:
+    """Many readers at once, or one writer alone; a waiting writer holds off new readers.
+
+    Why: DuckDB refuses the CHECKPOINT that ends an ingest while another cursor of the same
+    connection is in a transaction, so reads pause for the few seconds an upload writes.
+    Not re-entrant: never take a read inside a read or a write in the same thread.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writing = False
+        self._writers_waiting = 0
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        with self._cond:
+            while self._writing or self._writers_waiting:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        with self._cond:
+            self._writers_waiting += 1
+            while self._writing or self._readers:
+                self._cond.wait()
+            self._writers_waiting -= 1
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
+
+
+@dataclass
+class StoreHandle:
+    """The process's connection to the store and the lock that orders its reads and writes."""
+
+    path: Path
+    con: duckdb.DuckDBPyConnection
+    lock: ReadWriteLock
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the sidebar selected: created-date bounds (ISO, inclusive) and names (None = all)."""
+
+    start: str | None = None
+    end: str | None = None
+    channels: tuple[str, ...] | None = None
+    owners: tuple[str, ...] | None = None
+
+    def as_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for a ``funnel.metrics`` function."""
+        return {
+            "start": self.start,
+            "end": self.end,
+            "channels": list(self.channels) if self.channels is not None else None,
+            "owners": list(self.owners) if self.owners is not None else None,
+        }
+
+
+def _close(handle: StoreHandle) -> None:
+    handle.con.close()
+
+
+@st.cache_resource(show_spinner=False, on_release=_close)
+def _open(db_path: str) -> StoreHandle:
+    return StoreHandle(Path(db_path), store.connect(db_path), ReadWriteLock())
+
+
+def db_path() -> Path:
+    """The store this process serves: ``$FUNNEL_DB`` or ``data/funnel.duckdb``."""
+    return store.default_db_path().resolve()
+
+
+def handle() -> StoreHandle:
+    """The shared handle (raises ``store.StoreBusyError`` if another process writes the file)."""
+    return _open(str(db_path()))
+
+
+@contextmanager
+def reader(h: StoreHandle | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A fresh cursor on the shared connection for one read, closed afterwards."""
+    h = h or handle()
+    with h.lock.read():
+        cur = h.con.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+
+@contextmanager
+def writer() -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor for a write (upload, synonym edit, demo), alone on the store while it runs."""
+    h = handle()
+    with h.lock.write():
+        cur = h.con.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+
+def revision() -> int:
+    """The store's revision: part of every cache key, so a write refreshes every page."""
+    with reader() as cur:
+        return store.revision(cur)
+
+
+# --- cached reads ----------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _metric(_con: StoreHandle, db: str, rev: int, name: str, filters: Filters) -> pd.DataFrame:
+    with reader(_con) as cur:
+        return metrics.METRICS[name](cur, **filters.as_kwargs())
+
+
+def metric(name: str, filters: Filters | None = None) -> pd.DataFrame:
+    """A ``funnel.metrics`` result for the sidebar's filters (or ``filters``), cached by store,
+    revision and filters."""
+    f = current_filters() if filters is None else filters
+    return _metric(handle(), str(db_path()), revision(), name, f)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _head_to_head(
+    _con: StoreHandle, db: str, rev: int, a: str, b: str, filters: Filters
+) -> dict:
+    kwargs = filters.as_kwargs()
+    with reader(_con) as cur:
+        return metrics.head_to_head(cur, a, b, kwargs["start"], kwargs["end"], kwargs["owners"])
+
+
+def head_to_head(a: str, b: str, filters: Filters | None = None) -> dict:
+    """``funnel.metrics.head_to_head`` for two channels under the sidebar's dates and owners."""
+    f = current_filters() if filters is None else filters
+    return _head_to_head(handle(), str(db_path()), revision(), a, b, f)
+
+
+def options() -> pd.Series:
+    """What the filters can offer (``metrics.filter_options``' one row), whatever is selected."""
+    return metric("filter_options", Filters()).iloc[0]
+
+
+def channel_names() -> dict[str, str]:
+    """channel slug -> words, every channel in the store, biggest first."""
+    from funnel import format as fmt
+
+    opts = options()
+    return fmt.channel_labels(list(opts["channels"]), list(opts["channel_labels"]))
+
+
+def has_leads() -> bool:
+    """False on a fresh or empty store: pages then offer the demo data and the upload page."""
+    return len(options()["channels"]) > 0
+
+
+def as_of() -> dt.date | None:
+    """The store's as-of date."""
+    value = metric("as_of_date", Filters()).iloc[0]["as_of_date"]
+    return None if pd.isna(value) else pd.Timestamp(value).date()
+
+
+# --- filters ---------------------------------------------------------------------------------
+
+
+def period_bounds(
+    period: str,
+    first: dt.date | None,
+    last: dt.date | None,
+    chosen: tuple[dt.date, ...] | None = None,
+) -> tuple[dt.date | None, dt.date | None]:
+    """(start, end) of a period preset: "Last N weeks" ends with the week of the latest lead."""
+    if period in PERIOD_WEEKS and last is not None:
+        monday = last - dt.timedelta(days=last.weekday())
+        return monday - dt.timedelta(weeks=PERIOD_WEEKS[period] - 1), last
+    if period == "custom" and chosen:
+        start = chosen[0]
+        end = chosen[1] if len(chosen) > 1 else last
+        return start, end
+    return None, None
+
+
+def current_filters() -> Filters:
+    """The sidebar's selection, read from ``st.session_state`` (all data when unset)."""
+    state = st.session_state
+    period = state.get(PERIOD_KEY, "all")
+    start = end = None
+    if period != "all":
+        opts = options()
+        first, last = _date(opts["min_created"]), _date(opts["max_created"])
+        start, end = period_bounds(period, first, last, state.get(DATES_KEY))
+    channels = tuple(state.get(CHANNELS_KEY) or ()) or None
+    owners = tuple(state.get(OWNERS_KEY) or ()) or None
+    return Filters(
+        start=start.isoformat() if start else None,
+        end=end.isoformat() if end else None,
+        channels=channels,
+        owners=owners,
+    )
+
+
+def _date(value: object) -> dt.date | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
+
+
+def date_limits() -> tuple[dt.date | None, dt.date | None]:
+    """The first and last created date in the store."""
+    opts = options()
+    return _date(opts["min_created"]), _date(opts["max_created"])
+
+
+# --- writes ----------------------------------------------------------------------------------
+
+
+def load_demo() -> None:
+    """Ingest the bundled demo data into the (empty) store, through the shared connection."""
+    with writer() as cur:
+        if not store.fetch_one(cur, "uploads/lead_count")[0]:
+            demo.load_demo(cur, db_path())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def detect_upload(sha: str, path: str, name: str):
+    """``app_upload.detect`` for a kept file, cached by its bytes' sha256 (nothing written)."""
+    from funnel import app_upload
+
+    with reader() as cur:
+        return app_upload.detect(cur, Path(path), name)

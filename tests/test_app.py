@@ -1,0 +1,351 @@
+"""The dashboard driven by Streamlit's AppTest: every page runs, filters, the first run, an
+upload through the file uploader with a mapping edit, synonym edits, and numbers on screen
+checked against plain pandas on the demo exports."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import streamlit as st
+from app_helpers import DEMO_LATEST, demo_conversion, pct_text
+from streamlit.testing.v1 import AppTest
+
+from funnel import demo
+from funnel.mapping import FIELDS
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+PAGES = [
+    "app_pages/overview.py",
+    "app_pages/marketing.py",
+    "app_pages/sales.py",
+    "app_pages/weekly.py",
+    "app_pages/upload.py",
+    "app_pages/definitions.py",
+]
+# Raw 'Deal - Source channel' values of the demo that the SPEC maps to referral / cold call.
+REFERRAL_RAW = {"referral", "customer referral", "word of mouth"}
+COLD_CALL_RAW = {"cold call", "cold calling", "outbound call"}
+TIMEOUT = 120
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path:
+    """The demo store, built once; tests get a copy (with its PII key) to write to."""
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    demo.build_demo_store(path)
+    return path
+
+
+@pytest.fixture()
+def demo_db(demo_template, tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "funnel.duckdb"
+    for suffix in ("", ".key"):
+        source = Path(str(demo_template) + suffix)
+        if source.exists():
+            shutil.copy(source, str(path) + suffix)
+    monkeypatch.setenv("FUNNEL_DB", str(path))
+    monkeypatch.delenv("FUNNEL_PII_KEY", raising=False)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    """Each test starts with no cached connection or results (closed after it)."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def run_page(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert_clean(at)
+    return at
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def metric_value(at: AppTest, label: str) -> str:
+    values = [m.value for m in at.metric if m.label == label]
+    assert values, f"no metric {label!r}; metrics: {[m.label for m in at.metric]}"
+    return values[0]
+
+
+def button(at: AppTest, label: str):
+    found = [b for b in at.button if b.label == label]
+    assert found, f"no button {label!r}; buttons: {[b.label for b in at.button]}"
+    return found[0]
+
+
+def demo_frame() -> pd.DataFrame:
+    df = pd.read_csv(DEMO_LATEST, dtype=str, keep_default_na=False)
+    df["created"] = pd.to_datetime(df["Deal - Deal created"])
+    df["won_time"] = pd.to_datetime(df["Deal - Won time"].replace("", None))
+    return df
+
+
+# --- every page ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_without_error(demo_db, page):
+    at = run_page(page)
+    assert at.markdown or at.title
+
+
+def test_sales_page_referral_conversion_equals_pandas(demo_db):
+    at = run_page("app_pages/sales.py")
+    won, leads = demo_conversion(REFERRAL_RAW)  # 40 of 168 in the last snapshot
+    assert metric_value(at, "Referral conversion") == pct_text(won, leads) == "24%"
+    won_b, leads_b = demo_conversion(COLD_CALL_RAW)
+    assert metric_value(at, "Cold call conversion") == pct_text(won_b, leads_b)
+    table = at.dataframe[0].value
+    referral = table[table["Channel"] == "Referral"].iloc[0]
+    assert (referral["Leads"], referral["Won"]) == (leads, won)
+
+
+def test_overview_headline_equals_pandas(demo_db):
+    at = run_page()
+    df = demo_frame()
+    monday = pd.Timestamp("2026-11-16")  # the week of the last snapshot (as of 2026-11-22)
+    week_end = monday + pd.Timedelta(days=7)
+    leads = int(((df["created"] >= monday) & (df["created"] < week_end)).sum())
+    wins = int(((df["won_time"] >= monday) & (df["won_time"] < week_end)
+                & (df["Deal - Status"] == "won")).sum())
+    assert metric_value(at, "New leads") == f"{leads:,}"
+    assert metric_value(at, "Deals won") == f"{wins:,}"
+    finding = " ".join(m.value for m in at.markdown)
+    assert "Referral converts 24%" in finding
+
+
+def test_marketing_leads_by_channel_table(demo_db):
+    at = run_page("app_pages/marketing.py")
+    assert any("No leads came in during the previous period" in i.value for i in at.info)
+
+
+# --- filters ---------------------------------------------------------------------------------
+
+
+def test_channel_filter_is_shared_by_every_page(demo_db):
+    at = run_page("app_pages/sales.py")
+    at.sidebar.multiselect(key="filter_channels").set_value(["referral", "cold_call"]).run()
+    assert_clean(at)
+    assert list(at.dataframe[0].value["Channel"]) == ["Referral", "Cold call"]
+    at.switch_page("app_pages/marketing.py")
+    at.run()
+    assert_clean(at)
+    assert at.sidebar.multiselect(key="filter_channels").value == ["referral", "cold_call"]
+    assert "2 channels" in " ".join(c.value for c in at.caption)
+
+
+def test_period_filter_last_4_weeks(demo_db):
+    at = run_page("app_pages/sales.py")
+    at.sidebar.selectbox(key="filter_period").set_value("4w").run()
+    assert_clean(at)
+    assert "Leads created 26 Oct 2026 – 22 Nov 2026" in " ".join(c.value for c in at.caption)
+    df = demo_frame()
+    recent = df[df["created"] >= "2026-10-26"]
+    raw = recent["Deal - Source channel"].str.strip().str.lower()
+    referral = recent[raw.isin(REFERRAL_RAW)]
+    won = int((referral["Deal - Status"] == "won").sum())
+    assert metric_value(at, "Referral conversion") == pct_text(won, len(referral))
+    at.switch_page("app_pages/marketing.py")
+    at.run()
+    assert_clean(at)
+    assert not any("No leads came in during the previous period" in i.value for i in at.info)
+
+
+def test_filters_that_leave_nothing_show_an_empty_state(demo_db):
+    df = demo_frame()
+    days = pd.date_range(df["created"].min().normalize(), df["created"].max().normalize())
+    empty_day = next(d.date() for d in days if d.date() not in set(df["created"].dt.date))
+    at = run_page("app_pages/sales.py")
+    at.sidebar.selectbox(key="filter_period").set_value("custom").run()
+    at.sidebar.date_input(key="filter_dates").set_value((empty_day, empty_day)).run()
+    assert_clean(at)
+    assert any("Nothing to show" in i.value for i in at.info)
+    assert not at.get("plotly_chart")
+    for page in ("app_pages/overview.py", "app_pages/marketing.py"):
+        at.switch_page(page)
+        at.run()
+        assert_clean(at)
+        assert at.info, page
+        assert not at.get("plotly_chart"), page
+
+
+# --- first run -------------------------------------------------------------------------------
+
+
+def test_first_run_offers_the_demo_in_one_click(tmp_path, monkeypatch):
+    monkeypatch.setenv("FUNNEL_DB", str(tmp_path / "fresh" / "funnel.duckdb"))
+    at = run_page()
+    assert at.title[0].value == "Welcome to Funnel"
+    assert not at.sidebar.multiselect  # no filters before there is data
+    button(at, "Load the demo data").click().run()
+    assert_clean(at)
+    assert at.title[0].value == "This week at a glance"
+    won, leads = demo_conversion(REFERRAL_RAW)
+    at.switch_page("app_pages/sales.py")
+    at.run()
+    assert metric_value(at, "Referral conversion") == pct_text(won, leads)
+
+
+# --- upload ----------------------------------------------------------------------------------
+
+UPLOAD_CSV = (
+    "Lead ID,Where from,Created,Stage,Became customer,Deal size\n"
+    "u1,Carrier pigeon,2026-11-02,Contacted,no,\n"
+    "u2,Carrier pigeon,2026-11-03,Qualified,yes,1200\n"
+    "u3,Referral,2026-11-04,New,yes,800\n"
+    "u4,Referral,2026-11-05,Contacted,no,\n"
+    "u5,=HYPERLINK(\"http://x\"),2026-02-31,New,no,\n"
+    "u6,Cold call,2026-11-06,Lost,no,\n"
+)
+
+
+def test_upload_with_a_mapping_edit_then_rejects_and_synonyms(demo_db):
+    at = run_page("app_pages/upload.py")
+    data = UPLOAD_CSV.encode()
+    at.file_uploader[0].set_value(("my leads.csv", data, "text/csv")).run()
+    assert_clean(at)
+    assert any("Other (columns matched by their names)" in m.value for m in at.markdown)
+    key = f"mapping_{hashlib.sha256(data).hexdigest()[:16]}"
+    detected = at.data_editor(key=key).value
+    column = dict(zip(detected["Field"], detected["Column in your file"], strict=True))
+    assert column["Converted (yes / no)"] == column["Channel (lead source)"] == "(not in this file)"
+    assert column["Date the lead came in"] == "Created"
+    # The mapping edit: 'Where from' is the channel, 'Became customer' the converted flag.
+    at.session_state[key] = {
+        "edited_rows": {
+            FIELDS.index("channel"): {"Column in your file": "Where from"},
+            FIELDS.index("converted"): {"Column in your file": "Became customer"},
+        },
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    button(at, "Load this file").click().run()
+    assert_clean(at)
+    assert metric_value(at, "Rows read") == "6"
+    assert metric_value(at, "Loaded") == "5"
+    assert metric_value(at, "Rejected") == "1"
+    used = " ".join(c.value for c in at.caption)
+    assert "Converted (yes / no) ← 'Became customer'" in used
+    assert "Channel (lead source) ← 'Where from'" in used
+
+    rejects = [d.value for d in at.dataframe if "Why it was rejected" in d.value.columns][0]
+    assert list(rejects["Row in file"]) == [6]
+    assert "Created" in rejects.iloc[0]["Why it was rejected"]
+    download = [d for d in at.get("download_button")][0]
+    assert download.proto.label == "Download the rejected rows (CSV)"
+
+    # The unmapped channel 'Carrier pigeon' is mapped to Referral in place and saved.
+    channels = at.data_editor(key="unmapped_channels").value
+    row = list(channels["Value in your file"]).index("Carrier pigeon")
+    at.session_state["unmapped_channels"] = {
+        "edited_rows": {row: {"Map to channel": "Referral"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    button(at, "Save these mappings").click().run()
+    assert_clean(at)
+    assert any("Mappings saved" in s.value for s in at.success)
+    history = [d.value for d in at.dataframe if "Rows read" in d.value.columns][0]
+    assert history.iloc[0]["File"] == "my leads.csv"
+
+    at.switch_page("app_pages/sales.py")
+    at.run()
+    assert_clean(at)
+    table = at.dataframe[0].value
+    referral = table[table["Channel"] == "Referral"].iloc[0]
+    won, leads = demo_conversion(REFERRAL_RAW)
+    # + u1, u2 (carrier pigeon, now referral) and u3, u4; u2 and u3 converted.
+    assert (referral["Leads"], referral["Won"]) == (leads + 4, won + 2)
+
+
+def test_rejected_rows_download_neutralises_formulas():
+    from funnel.app_upload import rejected_csv
+
+    rows = pd.DataFrame({"Row in file": [6], "Why it was rejected": ["bad date"],
+                         "Where from": ['=HYPERLINK("http://x")'], "Note": ["+1 555"]})
+    text = rejected_csv(rows).decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and "'+1 555" in text
+    assert "\n=" not in text and ",=" not in text
+
+
+def test_unusable_upload_shows_a_message_not_a_traceback(demo_db):
+    at = run_page("app_pages/upload.py")
+    at.file_uploader[0].set_value(("empty.csv", b"", "text/csv")).run()
+    assert not at.exception
+    assert any("empty" in e.value for e in at.error)
+
+
+def test_upload_several_files_at_once_csv_and_xlsx(demo_db, tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Lead ID", "Lead Source", "Created Date", "Lead Status"])
+    sheet.append(["x1", "Trade show", "2026-11-10", "Qualified"])
+    sheet.append(["x2", "Website", "2026-11-11", "Closed Won"])
+    xlsx = tmp_path / "more.xlsx"
+    book.save(xlsx)
+    csv = b"Lead ID,Lead Source,Created Date,Lead Status\nc1,Referral,2026-11-12,New\n"
+    at = run_page("app_pages/upload.py")
+    at.file_uploader[0].set_value([
+        ("first.csv", csv, "text/csv"),
+        ("more.xlsx", xlsx.read_bytes(),
+         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ]).run()
+    assert_clean(at)
+    assert len(at.data_editor) >= 2
+    button(at, "Load these 2 files").click().run()
+    assert_clean(at)
+    assert [m.value for m in at.metric if m.label == "Loaded"] == ["1", "2"]
+    history = [d.value for d in at.dataframe if "Rows read" in d.value.columns][0]
+    assert set(history["File"].head(2)) == {"first.csv", "more.xlsx"}
+
+
+def test_sessions_read_while_another_uploads(demo_db):
+    """Cursors on the one cached connection: readers in threads while a writer ingests."""
+    import threading
+
+    from funnel import app_state, metrics
+    from funnel.ingest import IngestOptions, ingest_file
+
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def read_loop() -> None:
+        try:
+            while not stop.is_set():
+                with app_state.reader() as cur:
+                    assert len(metrics.conversion_by_channel(cur)) > 0
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    readers = [threading.Thread(target=read_loop) for _ in range(4)]
+    for thread in readers:
+        thread.start()
+    try:
+        for path, _ in demo.snapshot_files():
+            with app_state.writer() as cur:
+                ingest_file(cur, path, IngestOptions(mapping={"owner": "Deal - Owner"}),
+                            db_path=demo_db)
+    finally:
+        stop.set()
+        for thread in readers:
+            thread.join(timeout=60)
+    assert not errors, errors
