@@ -286,17 +286,19 @@ def detect_source(headers: list[str]) -> Profile:
 
 
 def map_columns(headers: list[str], explicit: dict[str, str] | None = None) -> Mapping:
-    """Detect the source and map its columns; ``explicit`` (field -> header) always wins."""
+    """Detect the source and map its columns; ``explicit`` (field -> header) always wins, and
+    an empty header (``--map converted=``) leaves a field unmapped even if one was detected."""
     explicit = explicit or {}
     profile = detect_source(headers)
     by_slug: dict[str, str] = {}
     for header in headers:
         by_slug.setdefault(slug(header), header)
-    taken: set[str] = set(explicit.values())
+    taken: set[str] = {c for c in explicit.values() if c}
     columns: dict[str, str] = {}
     for fld in FIELDS:
         if fld in explicit:
-            columns[fld] = explicit[fld]
+            if explicit[fld]:  # an empty column name says: do not read this field at all
+                columns[fld] = explicit[fld]
             continue
         header = _pick(fld, profile, by_slug, taken)
         if header is not None:

@@ -376,3 +376,13 @@ def test_mapping_of_a_file_is_reported_by_ingest(con, db_path):
     assert result.source == "pipedrive_deals"
     assert result.source_label.startswith("Pipedrive")
     assert result.mapping == EXPECTED["pipedrive_deals"][1]
+
+
+def test_an_empty_explicit_mapping_unmaps_a_detected_field():
+    from funnel.mapping import map_columns
+
+    headers = ["Lead ID", "Lead Source", "Lead Status", "Created Date", "Converted"]
+    assert map_columns(headers).columns["converted"] == "Converted"
+    mapped = map_columns(headers, {"converted": ""}).columns
+    assert "converted" not in mapped
+    assert mapped["stage"] == "Lead Status"
