@@ -22,10 +22,12 @@ DateLike = dt.date | str | None
 Names = Sequence[str] | None
 
 # What to do next with an open lead, by the temperature of its stage (SPEC 1).
+# The next action each temperature of open lead wants (SPEC 1, issue 6); funnel.weekly words
+# the same actions.
 NEXT_ACTION = {
-    "cold": "Reach out: call or e-mail to get a first conversation.",
-    "warm": "Qualify and present: book the demo or the proposal meeting.",
-    "hot": "Close: follow up on the proposal, handle objections, ask for the decision.",
+    "cold": "Introduce the business: mailing, promotion.",
+    "warm": "Follow up: call, letter, seminar.",
+    "hot": "Close: call, presentation, proposal.",
 }
 
 
