@@ -1021,3 +1021,27 @@ def test_spend_file_without_channel_column_is_an_ingest_error(con, db_path):
         ingest_spend(con, path)
     assert "spend_bad.csv" in str(info.value)
     assert table_counts(con)["channel_spend"] == 0
+
+
+def test_a_large_day_first_column_is_read_day_first(con, db_path, tmp_path):
+    """Tens of thousands of distinct dates: the format vote must see values past '01/..' and
+    '02/..' (which read the same day-first and month-first). 40,000 leads, ten a day over 4,000
+    days from 2020-01-01, written dd/mm/yyyy HH:MM: in text order the first 3,000 distinct
+    values all start 01/, 02/ or 03/."""
+    import datetime as dt
+
+    from funnel.ingest import IngestOptions, ingest_file
+
+    start = dt.datetime(2020, 1, 1, 9, 30)
+    lines = ["id,Lead Source,Created Date"]
+    for i in range(40000):
+        day = start + dt.timedelta(days=i // 10, minutes=i % 10)
+        lines.append(f"{i},Web,{day:%d/%m/%Y %H:%M}")
+    path = tmp_path / "day_first.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = ingest_file(con, path, IngestOptions(), db_path=db_path)
+    assert (result.loaded, result.rejected) == (40000, 0)
+    assert result.date_formats["created_at"] == "day_first"
+    # lead 123: day 12 after 2020-01-01 = 2020-01-13, minute 3: 09:33 (13/01 cannot be US)
+    got = con.execute("SELECT created_at FROM leads WHERE crm_id = '123'").fetchone()[0]
+    assert got == dt.datetime(2020, 1, 13, 9, 33)

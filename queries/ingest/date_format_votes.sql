@@ -1,6 +1,7 @@
--- Purpose: for each staged date field, how many of its distinct values (up to 3,000, from a
--- repeatable sample of 100,000 rows) each family of date formats can parse; Excel serial
--- numbers are a family of their own.
+-- Purpose: for each staged date field, how many of its distinct values (up to 1,000, taken in
+-- hash order from a repeatable sample of 100,000 rows, so they spread over the whole range:
+-- text order would take only '01/..' values, which read the same day-first and month-first)
+-- each family of date formats can parse; Excel serial numbers are a family of their own.
 -- Grain: one row per field. Parameters: $iso, $us, $day_first, $text (format lists), $fields.
 WITH rows_sample AS (
     SELECT created_raw, won_raw, lost_raw, closed_raw
@@ -16,7 +17,7 @@ sample AS (
     SELECT field, value
     FROM (SELECT DISTINCT field, value FROM raw_values WHERE value IS NOT NULL)
     WHERE list_contains($fields, field)
-    QUALIFY row_number() OVER (PARTITION BY field ORDER BY value) <= 3000
+    QUALIFY row_number() OVER (PARTITION BY field ORDER BY hash(value), value) <= 1000
 )
 SELECT
     field,

@@ -1,0 +1,974 @@
+"""Funnel's benchmark: each measurement against a baseline timed in the same run (issue 7).
+
+    python bench/run.py [--sizes 10k,100k,1m] [--repeats 3] [--smoke] [--no-browser]
+                        [--json results.json]
+
+Prints one table: measured, baseline, ratio, target, MET / GAP; then where the time goes
+(ingest steps, report metrics, each page's calls). Data come from ``bench/generate.py`` (cached
+in ``bench/.data/``). Every heavy step runs in its own process (``--worker ...``), so timings
+and peak memory belong to that step alone, and "cold" means a fresh process.
+``--smoke`` is a 2k-deal run for CI: it checks the bench works, not the targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import datetime as dt
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import generate  # bench/generate.py: `python bench/run.py` puts bench/ first on sys.path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+EVENTS_PER_LEAD = 5  # SPEC 6's scale: 1M leads and 5M events
+WARM_REPEATS = 7
+
+
+def _log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------- processes
+
+
+@dataclass
+class Proc:
+    seconds: float
+    max_rss_mb: float
+    stdout: str
+    stderr: str
+    cpu: float = 0.0  # user + system seconds of the process: steadier than wall time on a busy box
+
+
+def run_process(cmd: list[str], env: dict | None = None, timeout: float = 1800) -> Proc:
+    """Run one process to its end: wall time, its own peak RSS (wait4), its output."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(cmd, cwd=ROOT, env=env or child_env(), stdout=out, stderr=err)
+        deadline = started + timeout
+        while True:
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                child.kill()
+                pid, status, usage = os.wait4(child.pid, 0)
+                break
+            time.sleep(0.005)
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    if child.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:6])} exited {child.returncode}:\n{stderr[-3000:]}")
+    return Proc(seconds, usage.ru_maxrss / 1024, stdout, stderr,
+                usage.ru_utime + usage.ru_stime)
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH")
+                                     else "")
+    env.pop("FUNNEL_DB", None)
+    env.update(extra)
+    return env
+
+
+def worker(*args: str, timeout: float = 1800) -> tuple[dict, Proc]:
+    """Run ``python bench/run.py --worker ...`` and return the JSON it prints last."""
+    proc = run_process([sys.executable, str(BENCH / "run.py"), "--worker", *args],
+                       timeout=timeout)
+    return json.loads(proc.stdout.strip().splitlines()[-1]), proc
+
+
+def best(values: list[float]) -> float:
+    return min(values)
+
+
+def _fresh_db(tmp: Path, name: str) -> Path:
+    for suffix in ("", ".wal", ".key"):
+        Path(f"{tmp / name}{suffix}").unlink(missing_ok=True)
+    return tmp / name
+
+
+# ---------------------------------------------------------------------------- workers
+
+CTAS_SCRIPT = (
+    "import sys, duckdb\n"
+    "con = duckdb.connect(sys.argv[2])\n"
+    "con.execute('CREATE TABLE t AS SELECT * FROM read_csv($p)', {'p': sys.argv[1]})\n"
+    "con.close()\n"
+)
+
+# The same numbers as the report's core (SPEC 5), straight from the CSV: read + group-by.
+CSV_GROUPBY_SCRIPT = """
+import sys, duckdb
+con = duckdb.connect()
+con.execute("CREATE TEMP TABLE d AS SELECT * FROM read_csv($p)", {"p": sys.argv[1]})
+con.execute('''
+    SELECT "Deal - Source channel" AS channel, count(*) AS leads,
+           count(*) FILTER (WHERE "Deal - Status" = 'won') AS won,
+           count(*) FILTER (WHERE "Deal - Status" = 'lost') AS lost,
+           median(date_diff('second', "Deal - Deal created", "Deal - Won time") / 86400.0)
+               FILTER (WHERE "Deal - Status" = 'won') AS median_days_to_win,
+           coalesce(sum("Deal - Value") FILTER (WHERE "Deal - Status" = 'won'), 0) AS won_value
+    FROM d GROUP BY 1''').fetchall()
+con.execute('''SELECT date_trunc('week', "Deal - Deal created") AS week,
+               "Deal - Source channel", count(*) FROM d GROUP BY ALL''').fetchall()
+con.execute('''SELECT "Deal - Source channel", "Deal - Status", "Deal - Stage", count(*),
+               sum("Deal - Value") FROM d GROUP BY ALL''').fetchall()
+"""
+
+# The same metrics from the stored tables with plain group-bys: the floor for the report.
+PLAIN_GROUPBYS = [
+    """SELECT channel, count(*) AS leads, count(*) FILTER (WHERE stage = 'won') AS won,
+              count(*) FILTER (WHERE stage = 'lost') AS lost,
+              median(date_diff('second', created_at, won_at) / 86400.0)
+                  FILTER (WHERE stage = 'won') AS median_days_to_win,
+              coalesce(sum(value) FILTER (WHERE stage = 'won'), 0) AS won_value
+       FROM leads GROUP BY channel""",
+    """SELECT date_trunc('week', created_at)::DATE AS week, channel, count(*) AS leads
+       FROM leads GROUP BY ALL""",
+    """SELECT l.channel, greatest(coalesce(e.position, 1), coalesce(c.position, 1)) AS position,
+              count(*) AS leads
+       FROM leads l
+       LEFT JOIN (SELECT lead_key, max(s.position) AS position FROM lead_events
+                  JOIN stages s USING (stage) WHERE stage <> 'lost' GROUP BY lead_key) e
+           USING (lead_key)
+       LEFT JOIN stages c ON c.stage = l.stage AND c.stage <> 'lost'
+       GROUP BY ALL""",
+    """SELECT s.temperature, count(*) AS open_leads, coalesce(sum(l.value), 0) AS open_value,
+              median(date_diff('second', l.created_at, TIMESTAMP '2026-11-22') / 86400.0)
+       FROM leads l JOIN stages s USING (stage)
+       WHERE l.stage NOT IN ('won', 'lost') GROUP BY ALL""",
+]
+
+
+def _pandas_report(path: str) -> dict:
+    """What a typical pandas dashboard does: read the export, then group the same metrics."""
+    import numpy as np
+    import pandas as pd
+
+    from funnel.synonyms import default_channel_map, default_stage_map, slug
+
+    cols = ["Deal - ID", "Deal - Value", "Deal - Status", "Deal - Stage", "Deal - Deal created",
+            "Deal - Won time", "Deal - Source channel"]
+    dates = ["Deal - Deal created", "Deal - Won time"]
+    df = pd.read_csv(path, usecols=cols, parse_dates=dates, date_format="%Y-%m-%d %H:%M:%S")
+    raw = df["Deal - Source channel"].fillna("")
+    channels = {v: default_channel_map().get(slug(v), slug(v) or "unknown") for v in raw.unique()}
+    df["channel"] = raw.map(channels)
+    stage_map = default_stage_map()
+    positions = {"new": 1, "contacted": 2, "qualified": 3, "proposal": 4}
+    df["position"] = df["Deal - Stage"].map(lambda s: positions.get(stage_map.get(slug(s)), 1))
+    won = df["Deal - Status"].eq("won")
+    lost = df["Deal - Status"].eq("lost")
+    df["won"], df["lost"] = won, lost
+    to_win = df["Deal - Won time"] - df["Deal - Deal created"]
+    df["days_to_win"] = to_win.dt.total_seconds() / 86400
+    df["won_value"] = df["Deal - Value"].where(won, 0.0)
+    g = df.groupby("channel")
+    conv = pd.DataFrame({"leads": g.size(), "won": g["won"].sum(), "lost": g["lost"].sum(),
+                         "median_days_to_win": df[won].groupby("channel")["days_to_win"].median(),
+                         "won_value": g["won_value"].sum()})
+    z = 1.959964
+    p = conv["won"] / conv["leads"]
+    n = conv["leads"]
+    centre = p + z * z / (2 * n)
+    spread = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    conv["ci_low"] = (centre - spread) / (1 + z * z / n)
+    conv["ci_high"] = (centre + spread) / (1 + z * z / n)
+    conv["conversion_rate"], conv["value_per_lead"] = p, conv["won_value"] / n
+    conv["win_rate"] = conv["won"] / (conv["won"] + conv["lost"])
+    created = df["Deal - Deal created"]
+    df["week"] = (created - pd.to_timedelta(created.dt.weekday, unit="D")).dt.normalize()
+    by_week = df.groupby(["week", "channel"]).size()
+    df["furthest"] = np.where(won, 5, df["position"])
+    hist = df.groupby(["channel", "furthest"]).size().unstack(fill_value=0)
+    reached = hist.iloc[:, ::-1].cumsum(axis=1).iloc[:, ::-1]
+    open_ = df[~won & ~lost]
+    temperature = open_["position"].map({1: "cold", 2: "cold", 3: "warm", 4: "hot"})
+    by_temp = open_.groupby(temperature)["Deal - Value"].agg(["size", "sum"])
+    return {"leads": int(conv["leads"].sum()), "won": int(conv["won"].sum()),
+            "weeks": len(by_week), "funnel_cells": int(reached.size), "temps": len(by_temp)}
+
+
+def _worker_pandas(path: str) -> dict:
+    started = time.perf_counter()
+    result = _pandas_report(path)
+    return {"seconds": time.perf_counter() - started, **result}
+
+
+def _worker_report(db: str, repeats: int) -> dict:
+    """build_report cold (first call in this process) and warm; plain group-bys warm."""
+    from funnel import metrics, report, store
+
+    con = store.connect(db, read_only=True)
+    started = time.perf_counter()
+    data = report.build_report(con)
+    cold = time.perf_counter() - started
+    warm = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        report.build_report(con)
+        warm.append(time.perf_counter() - started)
+    plain = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for sql in PLAIN_GROUPBYS:
+            con.execute(sql).fetchall()
+        plain.append(time.perf_counter() - started)
+    per_metric = {}
+    for name in ("filter_options", "as_of_date", "conversion_by_channel", "leads_by_channel",
+                 "leads_by_week", "lead_volume_vs_previous", "funnel_by_channel",
+                 "open_by_temperature", "time_to_win_rows", "time_to_win"):
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            metrics.METRICS[name](con)
+            times.append(time.perf_counter() - started)
+        per_metric[name] = statistics.median(times)
+    leads = sum(r["leads"] for r in data["marketing"]["leads_by_channel"])
+    return {"cold": cold, "warm": statistics.median(warm), "plain": statistics.median(plain),
+            "per_metric": per_metric, "leads": leads}
+
+
+def _worker_build(size_dir: str, db: str, upto: int) -> dict:
+    """Ingest the first ``upto`` snapshots of a size into a fresh store (in this process)."""
+    from funnel import store
+    from funnel.ingest import IngestOptions, ingest_file
+
+    files = _size_files_from_dir(Path(size_dir))
+    con = store.connect(db)
+    try:
+        for path, as_of in files.snapshots[:upto]:
+            ingest_file(con, path, IngestOptions(as_of=as_of), db_path=Path(db))
+    finally:
+        con.close()
+    return {"ok": True}
+
+
+def _worker_finish(size_dir: str, db: str) -> dict:
+    """After the last snapshot: the spend file, the event count, then events padded to SPEC 6's
+    5 per lead with copies of each lead's own events (no metric changes: a lead's furthest
+    stage and first event stay the same)."""
+    from funnel import store
+    from funnel.spend import ingest_spend
+
+    files = _size_files_from_dir(Path(size_dir))
+    con = store.connect(db)
+    try:
+        ingest_spend(con, files.spend)
+        leads = con.execute("SELECT count(*) FROM leads").fetchone()[0]
+        events = con.execute("SELECT count(*) FROM lead_events").fetchone()[0]
+        wanted = EVENTS_PER_LEAD * leads
+        if events < wanted:
+            copies = -(-(wanted - events) // events)
+            con.execute(
+                "INSERT INTO lead_events SELECT e.lead_key, e.stage, e.occurred_at, e.upload_id "
+                "FROM lead_events e CROSS JOIN range($copies) LIMIT $extra",
+                {"copies": copies, "extra": wanted - events},
+            )
+            store.bump_revision(con)
+        con.execute("CHECKPOINT")
+        padded = con.execute("SELECT count(*) FROM lead_events").fetchone()[0]
+    finally:
+        con.close()
+    return {"leads": leads, "events": events, "events_padded": padded}
+
+
+def _size_files_from_dir(directory: Path) -> generate.SizeFiles:
+    manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    return generate._size_files(directory.name, manifest["leads"], directory, manifest)
+
+
+def _worker_profile_ingest(csv_path: str, db: str, as_of: str) -> dict:
+    """One fresh-store ingest with every statement and the Python steps timed."""
+    import hashlib
+
+    from funnel import ingest, readers, store
+    from funnel.ingest import IngestOptions
+
+    names = {}
+    for path in store.QUERIES_DIR.rglob("*.sql"):
+        names[path.read_text(encoding="utf-8")] = str(path.relative_to(store.QUERIES_DIR))[:-4]
+    steps: list[tuple[str, float]] = []
+    cpu_steps: list[tuple[str, float]] = []
+
+    class TimedConnection:
+        def __init__(self, con):
+            self._con = con
+
+        def execute(self, sql, params=None):
+            label = names.get(sql) or " ".join(sql.split())[:40]
+            started, cpu = time.perf_counter(), time.process_time()
+            result = self._con.execute(sql, params or {})
+            steps.append((label, time.perf_counter() - started))
+            cpu_steps.append((label, time.process_time() - cpu))
+            return result
+
+        def __getattr__(self, attr):
+            return getattr(self._con, attr)
+
+    def timed(label, fn):
+        def wrapper(*args, **kwargs):
+            started, cpu = time.perf_counter(), time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                steps.append((label, time.perf_counter() - started))
+                cpu_steps.append((label, time.process_time() - cpu))
+        return wrapper
+
+    readers.decode_text = timed("python: decode bytes to text", readers.decode_text)
+    readers.sniff_delimiter = timed("python: sniff delimiter", readers.sniff_delimiter)
+    readers._header_record = timed("python: header record", readers._header_record)
+    hashlib.sha256 = timed("python: sha256 of the file", hashlib.sha256)
+    Path.read_bytes = timed("python: read file bytes", Path.read_bytes)
+    con = store.connect(db)
+    started, cpu = time.perf_counter(), time.process_time()
+    ingest.ingest_file(TimedConnection(con), Path(csv_path),
+                       IngestOptions(as_of=dt.date.fromisoformat(as_of)), db_path=Path(db))
+    total, total_cpu = time.perf_counter() - started, time.process_time() - cpu
+    con.close()
+
+    def merged(pairs):
+        out: dict[str, float] = {}
+        for label, seconds in pairs:
+            out[label] = out.get(label, 0.0) + seconds
+        return sorted(out.items(), key=lambda kv: -kv[1])
+
+    return {"total": total, "steps": merged(steps), "total_cpu": total_cpu,
+            "cpu_steps": dict(merged(cpu_steps))}
+
+
+# --- dashboard pages ---------------------------------------------------------------------------
+
+
+def _page_metric_names(page: Path) -> list[str]:
+    """The metrics a page asks for (``app_state.metric("name")``), read from its source."""
+    names = []
+    for node in ast.walk(ast.parse(page.read_text(encoding="utf-8"))):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "metric" and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "app_state" and node.args
+                and isinstance(node.args[0], ast.Constant)):
+            names.append(node.args[0].value)
+    return list(dict.fromkeys(names))
+
+
+def _worker_page(page: str, db: str, repeats: int) -> dict:
+    """One page in a fresh process: run it in AppTest once (cold: every metric and figure it
+    builds is recorded with its time), rerun it (warm: Streamlit's caches hit), then replay the
+    recorded metric calls and figure builds directly (warm: the work a cache miss costs)."""
+    os.environ["FUNNEL_DB"] = db
+    import inspect
+
+    import plotly.graph_objects as go
+    import plotly.io as pio
+    from streamlit.testing.v1 import AppTest
+
+    from funnel import app_state, charts, metrics, store  # noqa: F401  (imported before timing)
+
+    calls: list[dict] = []
+    depth = [0]  # only outermost calls are recorded: a metric's own queries are part of it
+
+    def record(kind, name, fn):
+        def wrapper(*args, **kwargs):
+            depth[0] += 1
+            started = time.perf_counter()
+            try:
+                result = fn(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+            seconds = time.perf_counter() - started
+            label = f"{name}:{args[1]}" if kind == "query" else name
+            if depth[0] == 0 and (kind != "chart" or isinstance(result, go.Figure)):
+                calls.append({"kind": kind, "name": label, "seconds": seconds, "fn": fn,
+                              "args": args, "kwargs": kwargs, "result": result})
+            return result
+        return wrapper
+
+    # queries a page runs outside funnel.metrics (weekly pack, allocation, upload history)
+    for name in ("fetch_df", "fetch_all", "fetch_one"):  # reads only: replays must not write
+        setattr(store, name, record("query", name, getattr(store, name)))
+
+    originals = dict(metrics.METRICS)
+    for name, fn in originals.items():
+        metrics.METRICS[name] = record("metric", name, fn)
+    metrics.head_to_head = record("metric", "head_to_head", metrics.head_to_head)
+    for name, fn in inspect.getmembers(charts, inspect.isfunction):
+        if fn.__module__ == charts.__name__ and not name.startswith("_"):
+            setattr(charts, name, record("chart", name, fn))
+
+    out: dict = {"page": page, "mode": "apptest"}
+    cold_calls: list[dict] = []
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+        at.switch_page(page)
+        started = time.perf_counter()
+        at.run()
+        out["apptest_cold"] = time.perf_counter() - started
+        cold_calls = list(calls)  # reruns below build the figures again (metrics are cached)
+        for c in cold_calls:  # what st.plotly_chart sends, serialised once as the app did
+            if c["kind"] == "chart":
+                started = time.perf_counter()
+                pio.to_json(c["result"])
+                c["seconds"] += time.perf_counter() - started
+        wanted = set(_page_metric_names(ROOT / page))
+        if wanted and not wanted & {c["name"] for c in cold_calls}:
+            raise RuntimeError("AppTest ran another page (is this one in st.navigation?)")
+        errors = [str(e.value)[:300] for e in at.exception]
+        if errors:
+            out["errors"] = errors
+        warm = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            at.run()
+            warm.append(time.perf_counter() - started)
+        out["apptest_warm"] = statistics.median(warm)
+    except Exception as exc:  # the app is being written: fall back to the page's metrics
+        out["mode"] = "direct (AppTest failed: " + f"{type(exc).__name__}: {exc}"[:200] + ")"
+        cold_calls = []
+    con = store.connect(db)  # the app's own settings: DuckDB shares one instance per process
+    first = cold_calls
+    if not first:  # replay what the page source asks for, unrecorded
+        for name in ["filter_options", "as_of_date", *_page_metric_names(ROOT / page)]:
+            if name not in originals:
+                continue
+            started = time.perf_counter()
+            originals[name](con)
+            first.append({"kind": "metric", "name": name, "seconds": time.perf_counter() - started,
+                          "fn": originals[name], "args": (con,), "kwargs": {}})
+    out["cold_direct"] = sum(c["seconds"] for c in first)
+    out["cold_calls"] = [(c["kind"], c["name"], c["seconds"]) for c in first]
+    for c in first:
+        c.pop("result", None)
+    per_call: dict[str, list[float]] = {}
+    totals = []
+    for _ in range(repeats):
+        total = 0.0
+        for c in first:
+            args = c["args"]
+            cur = con.cursor()
+            if c["kind"] in ("metric", "query") and args and hasattr(args[0], "execute"):
+                args = (cur, *args[1:])
+            started = time.perf_counter()
+            result = c["fn"](*args, **c["kwargs"])
+            if isinstance(result, go.Figure):
+                pio.to_json(result)  # what st.plotly_chart sends to the browser
+            seconds = time.perf_counter() - started
+            cur.close()
+            per_call.setdefault(f"{c['kind']}:{c['name']}", []).append(seconds)
+            total += seconds
+        totals.append(total)
+    out["warm_direct"] = statistics.median(totals)
+    out["warm_calls"] = sorted(((k, statistics.median(v)) for k, v in per_call.items()),
+                               key=lambda kv: -kv[1])
+    con.close()
+    return out
+
+
+WORKERS = {
+    "pandas": lambda a: _worker_pandas(a[0]),
+    "report": lambda a: _worker_report(a[0], int(a[1])),
+    "build": lambda a: _worker_build(a[0], a[1], int(a[2])),
+    "finish": lambda a: _worker_finish(a[0], a[1]),
+    "profile-ingest": lambda a: _worker_profile_ingest(a[0], a[1], a[2]),
+    "page": lambda a: _worker_page(a[0], a[1], int(a[2])),
+}
+
+
+# ---------------------------------------------------------------------------- the table
+
+
+@dataclass
+class Line:
+    what: str
+    measured: str
+    baseline: str = "-"
+    ratio: str = "-"
+    target: str = "-"
+    status: str = "info"
+
+
+@dataclass
+class Results:
+    lines: list[Line] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    raw: dict = field(default_factory=dict)
+
+    def add(self, line: Line) -> None:
+        self.lines.append(line)
+        _log(f"{line.what}: {line.measured} (baseline {line.baseline}, {line.ratio}) "
+             f"{line.status}")
+
+
+def _s(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def _status(ok: bool) -> str:
+    return "MET" if ok else "GAP"
+
+
+def render(results: Results, header: str) -> str:
+    cols = ["what", "measured", "baseline", "ratio", "target", "status"]
+    rows = [[getattr(line, c) for c in cols] for line in results.lines]
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
+
+    def fmt_row(r: list[str]) -> str:
+        return "| " + " | ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) + " |"
+
+    out = [header, "", fmt_row(cols), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    out += [fmt_row(r) for r in rows]
+    met = sum(line.status == "MET" for line in results.lines)
+    gaps = sum(line.status == "GAP" for line in results.lines)
+    out += ["", f"targets: {met} MET, {gaps} GAP"]
+    if results.notes:
+        out += ["", *results.notes]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------- the run
+
+
+def measure_ingest(files: generate.SizeFiles, tmp: Path, repeats: int) -> dict:
+    """Whole-process ingest of the last snapshot into a fresh store, and the bare CTAS."""
+    csv, as_of = files.snapshots[-1]
+    ingest: list[Proc] = []
+    ctas: list[Proc] = []
+    for _ in range(repeats):
+        db = _fresh_db(tmp, "ctas.duckdb")
+        ctas.append(run_process([sys.executable, "-c", CTAS_SCRIPT, str(csv), str(db)]))
+        db = _fresh_db(tmp, "ingest.duckdb")
+        p = run_process([sys.executable, "-m", "funnel", "ingest", str(csv), "--db", str(db),
+                         "--as-of", as_of.isoformat(), "--json"])
+        ingest.append(p)
+        loaded = json.loads(p.stdout.strip().splitlines()[-1])["loaded"]
+    _fresh_db(tmp, "ctas.duckdb")
+    _fresh_db(tmp, "ingest.duckdb")
+    return {"ingest": best([p.seconds for p in ingest]), "ctas": best([p.seconds for p in ctas]),
+            "ingest_cpu": best([p.cpu for p in ingest]), "ctas_cpu": best([p.cpu for p in ctas]),
+            "rss_mb": max(p.max_rss_mb for p in ingest),
+            "ctas_rss_mb": max(p.max_rss_mb for p in ctas), "loaded": loaded,
+            "all_ingest": [p.seconds for p in ingest], "all_ctas": [p.seconds for p in ctas]}
+
+
+def build_store(files: generate.SizeFiles, tmp: Path, repeats: int) -> dict:
+    """Snapshots 1-4 in one process; snapshot 5 by the CLI, timed (best of ``repeats``, each
+    from a copy of the 4-snapshot store); then spend and events padded to 5 per lead."""
+    db = _fresh_db(tmp, f"store-{files.name}.duckdb")
+    worker("build", str(files.directory), str(db), str(generate.SNAPSHOTS - 1))
+    copy = tmp / "before-last.duckdb"
+    shutil.copyfile(db, copy)
+    shutil.copyfile(f"{db}.key", f"{copy}.key")
+    csv, as_of = files.snapshots[-1]
+    times, cpus, rss = [], [], 0.0
+    for i in range(repeats):
+        if i:
+            shutil.copyfile(copy, db)
+            Path(f"{db}.wal").unlink(missing_ok=True)
+        p = run_process([sys.executable, "-m", "funnel", "ingest", str(csv), "--db", str(db),
+                         "--as-of", as_of.isoformat(), "--json"])
+        times.append(p.seconds)
+        cpus.append(p.cpu)
+        rss = max(rss, p.max_rss_mb)
+    copy.unlink()
+    Path(f"{copy}.key").unlink()
+    finish, _ = worker("finish", str(files.directory), str(db))
+    return {"db": db, "incremental": best(times), "incremental_cpu": best(cpus),
+            "incremental_rss_mb": rss, **finish}
+
+
+def measure_report(files: generate.SizeFiles, db: Path, repeats: int, pandas: bool) -> dict:
+    out: dict = {}
+    data, _ = worker("report", str(db), str(WARM_REPEATS if repeats > 1 else 2))
+    out.update(data)
+    cli = [run_process([sys.executable, "-m", "funnel", "report", "--db", str(db),
+                        "--format", "json"]).seconds for _ in range(repeats)]
+    out["cli"] = best(cli)
+    csv = str(files.last_snapshot)
+    out["csv_groupby"] = best([
+        run_process([sys.executable, "-c", CSV_GROUPBY_SCRIPT, csv]).seconds
+        for _ in range(repeats)])
+    if pandas:
+        runs = [worker("pandas", csv) for _ in range(repeats)]
+        out["pandas_process"] = best([p.seconds for _, p in runs])
+        out["pandas_work"] = best([d["seconds"] for d, _ in runs])
+        out["pandas_leads"] = runs[0][0]["leads"]
+    return out
+
+
+def measure_pages(db: Path, repeats: int, only: str | None = None) -> list[dict]:
+    pages = sorted((ROOT / "app_pages").glob("*.py")) if (ROOT / "app_pages").is_dir() else []
+    if only:
+        pages = [p for p in pages if p.stem == only]
+    out = []
+    for page in pages:
+        rel = str(page.relative_to(ROOT))
+        _log(f"page {rel}")
+        try:
+            data, _ = worker("page", rel, str(db), str(repeats), timeout=1200)
+        except RuntimeError as exc:
+            data = {"page": rel, "mode": "failed", "error": str(exc)[-500:]}
+        out.append(data)
+    return out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _sales_url_path() -> str | None:
+    """The Sales page's URL path as app.py registers it (st.Page's default: the file stem)."""
+    app = ROOT / "app.py"
+    if not app.is_file():
+        return None
+    for node in ast.walk(ast.parse(app.read_text(encoding="utf-8"))):
+        if (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "Page"
+                and node.args and isinstance(node.args[0], ast.Constant)
+                and "sales" in str(node.args[0].value)):
+            for kw in node.keywords:
+                if kw.arg == "url_path" and isinstance(kw.value, ast.Constant):
+                    return str(kw.value.value)
+            return Path(str(node.args[0].value)).stem
+    return None
+
+
+def measure_browser(db: Path) -> dict:
+    """The Sales page in headless Chromium against a fresh server: first chart painted and all
+    charts painted (cold: the server's first session), then the same in a second session."""
+    url_path = _sales_url_path()
+    if url_path is None:
+        return {"skipped": "app.py registers no Sales page yet"}
+    if not Path(CHROMIUM).exists():
+        return {"skipped": f"{CHROMIUM} not installed (apt-get install chromium)"}
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return {"skipped": "the playwright package is not installed"}
+    port = _free_port()
+    log = tempfile.TemporaryFile()  # noqa: SIM115  (closed in the finally below)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=child_env(FUNNEL_DB=str(db)), stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                    if r.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if time.time() > deadline or server.poll() is not None:
+                log.seek(0)
+                return {"skipped": "the app did not start: " + log.read().decode()[-500:]}
+            time.sleep(0.2)
+        out = {"url": f"/{url_path}"}
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                         headless=True)
+            try:
+                for visit in ("cold", "warm"):
+                    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                    started = time.perf_counter()
+                    page.goto(f"{base}/{url_path}", wait_until="commit")
+                    for mark, selector in (("frame", '[data-testid="stSidebar"]'),
+                                           ("title", "h1"),
+                                           ("first_chart",
+                                            '[data-testid="stPlotlyChart"] .main-svg')):
+                        page.wait_for_selector(selector, timeout=180_000)
+                        out[f"{visit}_{mark}"] = time.perf_counter() - started
+                    page.wait_for_function(_DONE_JS, polling=100, timeout=180_000)
+                    out[f"{visit}_done"] = time.perf_counter() - started
+                    out[f"{visit}_charts"] = page.locator('[data-testid="stPlotlyChart"]').count()
+                    exceptions = page.locator('[data-testid="stException"]').count()
+                    if exceptions:
+                        out[f"{visit}_exceptions"] = exceptions
+                    if visit == "cold":
+                        shot = BENCH / ".data" / "sales-page.png"
+                        page.screenshot(path=str(shot), full_page=False)
+                        out["screenshot"] = str(shot.relative_to(ROOT))
+                    page.close()
+            finally:
+                browser.close()
+        return out
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+# Streamlit is done when no element is stale and the status widget says nothing is running,
+# and the number of drawn charts has held for half a second.
+_DONE_JS = """() => {
+  const running = document.querySelector('[data-testid="stStatusWidget"]');
+  const busy = running && /running/i.test(running.innerText || '');
+  const n = document.querySelectorAll('[data-testid="stPlotlyChart"] .main-svg').length;
+  const now = performance.now();
+  if (busy || n === 0 || n !== window.__benchCharts) {
+    window.__benchCharts = n; window.__benchSince = now; return false;
+  }
+  return now - window.__benchSince > 500;
+}"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv and argv[0] == "--worker":
+        sys.path.insert(0, str(ROOT))
+        print(json.dumps(WORKERS[argv[1]](argv[2:]), default=str))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10k,100k,1m",
+                        help="deal counts to run, smallest first (default 10k,100k,1m)")
+    parser.add_argument("--repeats", type=int, default=3, help="process timings: best of N")
+    parser.add_argument("--smoke", action="store_true", help="a 2k run for CI (~30 s)")
+    parser.add_argument("--no-browser", action="store_true", help="skip headless Chromium")
+    parser.add_argument("--no-pandas", action="store_true", help="skip the pandas baseline")
+    parser.add_argument("--data", type=Path, default=generate.DEFAULT_OUT, help="cache dir")
+    parser.add_argument("--json", type=Path, help="also write every number to this file")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the largest size's dashboard store as "
+                        "bench/.data/<size>/dashboard.duckdb (for poking at the app)")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.sizes, args.repeats, args.no_browser = "2k", 1, True
+    sizes = sorted(generate.parse_size(s) for s in args.sizes.split(","))
+    results = Results()
+    started = time.perf_counter()
+    failed = None
+    with tempfile.TemporaryDirectory(prefix="funnel-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        try:
+            run(sizes, args, tmp, results)
+        except Exception as exc:  # print what was measured, then the failure, and exit 1
+            failed = f"{type(exc).__name__}: {exc}"
+    elapsed = time.perf_counter() - started
+    header = (f"Funnel benchmark: sizes {', '.join(generate.size_name(n) for n in sizes)}; "
+              f"process timings best of {args.repeats}, warm = median of "
+              f"{WARM_REPEATS if args.repeats > 1 else 2}; {os.cpu_count()} cores; "
+              f"{elapsed:.0f} s in all")
+    print(render(results, header))
+    if args.json:
+        args.json.write_text(json.dumps(results.raw, indent=2, default=str) + "\n",
+                             encoding="utf-8")
+    if failed:
+        print(f"\nbench stopped early: {failed[-3000:]}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run(sizes: list[int], args, tmp: Path, results: Results) -> None:
+    curve: dict[int, dict] = {}
+    largest = sizes[-1]
+    for n in sizes:
+        files = generate.generate(n, args.data, log=_log)
+        _log(f"{files.name}: ingest, whole process (best of {args.repeats})")
+        ing = measure_ingest(files, tmp, args.repeats)
+        curve[n] = {"ingest": ing["ingest"], "leads": ing["loaded"]}
+        if n != largest:
+            st = build_store(files, tmp, 1)
+            rep, _ = worker("report", str(st["db"]), "3")
+            curve[n]["report"] = rep["warm"]
+            _fresh_db(tmp, st["db"].name)
+            results.raw[files.name] = {"ingest": ing, "report": rep}
+            continue
+        name = files.name
+        results.add(Line(
+            f"ingest {name} CSV ({files.manifest['bytes_last_snapshot'] / 1e6:.0f} MB), fresh "
+            "store, whole process", _s(ing["ingest"]) + f" (cpu {_s(ing['ingest_cpu'])})",
+            f"{_s(ing['ctas'])} (cpu {_s(ing['ctas_cpu'])}) bare CTAS read_csv",
+            f"{ing['ingest'] / ing['ctas']:.2f}x", "<= 1.3x",
+            _status(ing["ingest"] <= 1.3 * ing["ctas"])))
+        _log(f"{name}: building the dashboard store (5 snapshots, spend)")
+        st = build_store(files, tmp, args.repeats)
+        results.add(Line(
+            f"ingest {name} weekly snapshot onto 4 earlier ones, whole process",
+            _s(st["incremental"]) + f" (cpu {_s(st['incremental_cpu'])})",
+            f"{_s(ing['ctas'])} (cpu {_s(ing['ctas_cpu'])}) bare CTAS read_csv",
+            f"{st['incremental'] / ing['ctas']:.2f}x", "<= 1.3x",
+            _status(st["incremental"] <= 1.3 * ing["ctas"])))
+        peak = max(ing["rss_mb"], st["incremental_rss_mb"])
+        results.add(Line(
+            f"peak memory of the {name} ingest (max RSS, fresh / onto 4)",
+            f"{ing['rss_mb']:.0f} / {st['incremental_rss_mb']:.0f} MB",
+            f"{ing['ctas_rss_mb']:.0f} MB bare CTAS", f"{peak / ing['ctas_rss_mb']:.2f}x",
+            "<= 1536 MB", _status(peak <= 1536)))
+        results.notes.append(
+            f"Store for the report and pages: {st['leads']:,} leads, {st['events']:,} stage "
+            f"events from the 5 weekly snapshots ({st['events'] / st['leads']:.2f} per lead; "
+            f"the generator expected {files.manifest['expected_events']:,}), padded to "
+            f"{st['events_padded']:,} (SPEC 6: 5 per lead) with copies of each lead's own "
+            "events, which change no metric.")
+        _log(f"{name}: report")
+        rep = measure_report(files, st["db"], args.repeats, not args.no_pandas)
+        curve[n]["report"] = rep["warm"]
+        results.add(Line(
+            f"report {name} leads, CLI --format json, whole process", _s(rep["cli"]),
+            f"{_s(rep['csv_groupby'])} DuckDB read_csv + group-by",
+            f"{rep['cli'] / rep['csv_groupby']:.2f}x", "<= 3x",
+            _status(rep["cli"] <= 3 * rep["csv_groupby"])))
+        results.add(Line(
+            f"report {name} leads, build_report in process (warm median)", _s(rep["warm"]),
+            f"{_s(rep['plain'])} plain group-bys on the store",
+            f"{rep['warm'] / rep['plain']:.2f}x", "<= 3x",
+            _status(rep["warm"] <= 3 * rep["plain"])))
+        if "pandas_process" in rep:
+            results.add(Line(
+                f"pandas read_csv + groupby ({name}) vs the report, whole processes",
+                _s(rep["cli"]), f"{_s(rep['pandas_process'])} pandas",
+                f"{rep['pandas_process'] / rep['cli']:.2f}x faster", ">= 3x faster",
+                _status(rep["pandas_process"] >= 3 * rep["cli"])))
+            results.add(Line(
+                "pandas work alone vs build_report cold (first call, fresh process)",
+                _s(rep["cold"]), f"{_s(rep['pandas_work'])} pandas",
+                f"{rep['pandas_work'] / rep['cold']:.2f}x faster", ">= 3x faster",
+                _status(rep["pandas_work"] >= 3 * rep["cold"])))
+        _log(f"{name}: dashboard pages")
+        pages = measure_pages(st["db"], WARM_REPEATS if args.repeats > 1 else 2,
+                              only="sales" if args.smoke else None)
+        for p in pages:
+            _page_lines(results, p)
+        if not pages:
+            results.add(Line("dashboard pages", "n/a: app_pages/ not written yet"))
+        if args.no_browser:
+            browser = {"skipped": "--no-browser" + (" (--smoke)" if args.smoke else "")}
+        else:
+            _log(f"{name}: Sales page in headless Chromium")
+            try:
+                browser = measure_browser(st["db"])
+            except Exception as exc:  # report, don't crash the table
+                browser = {"skipped": f"{type(exc).__name__}: {exc}"[:300]}
+        if "skipped" in browser:
+            results.add(Line("Sales page first paint, headless Chromium",
+                             f"n/a: {browser['skipped']}", target="<= 3 s", status="n/a"))
+        else:
+            results.add(Line(
+                f"Sales page first chart painted, Chromium, fresh server ({name})",
+                _s(browser["cold_first_chart"]), target="<= 3 s",
+                status=_status(browser["cold_first_chart"] <= 3)))
+            results.add(Line(
+                f"Sales page all {browser['cold_charts']} charts painted (fresh / 2nd session)",
+                f"{_s(browser['cold_done'])} / {_s(browser['warm_done'])}"))
+            results.add(Line(
+                "Sales page milestones, fresh server: sidebar / title / first chart",
+                " / ".join(_s(browser[f"cold_{m}"]) for m in ("frame", "title", "first_chart"))))
+        if args.keep:
+            kept = args.data / name / "dashboard.duckdb"
+            for suffix in ("", ".key"):
+                shutil.copyfile(f"{st['db']}{suffix}", f"{kept}{suffix}")
+            results.notes.append(f"Dashboard store kept: {kept} (FUNNEL_DB={kept} "
+                                 "streamlit run app.py)")
+        _log(f"{name}: ingest profile")
+        try:
+            prof, _ = worker("profile-ingest", str(files.last_snapshot),
+                             str(_fresh_db(tmp, "profile.duckdb")),
+                             files.snapshots[-1][1].isoformat())
+        except RuntimeError as exc:  # the profile only explains; it must not sink the table
+            prof = {"total": 0.0, "steps": [], "error": str(exc)[-300:]}
+        _fresh_db(tmp, "profile.duckdb")
+        results.raw.update({"ingest": ing, "store": st, "report": rep, "pages": pages,
+                            "browser": browser, "ingest_profile": prof})
+        _breakdowns(results, prof, rep, pages)
+    _curve_lines(results, curve)
+    results.raw["curve"] = {generate.size_name(n): v for n, v in curve.items()}
+
+
+def _page_lines(results: Results, p: dict) -> None:
+    name = Path(p["page"]).stem
+    if p.get("mode") == "failed":
+        results.add(Line(f"page {name}", "n/a: " + p["error"].splitlines()[-1][:80],
+                         status="n/a"))
+        return
+    if p.get("errors"):
+        results.notes.append(f"page {name}: the app raised {p['errors']}")
+    via = "" if p["mode"] == "apptest" else " [metrics only: " + p["mode"] + "]"
+    results.add(Line(f"page {name}: cold, its metric + figure calls, fresh process{via}",
+                     _s(p["cold_direct"]), target="<= 1 s",
+                     status=_status(p["cold_direct"] <= 1)))
+    results.add(Line(f"page {name}: warm, same calls replayed (median)", _s(p["warm_direct"]),
+                     target="<= 150 ms", status=_status(p["warm_direct"] <= 0.15)))
+    if "apptest_cold" in p:
+        results.add(Line(f"page {name}: whole script in AppTest, cold / rerun (cache hit)",
+                         f"{_s(p['apptest_cold'])} / {_s(p['apptest_warm'])}"))
+
+
+def _curve_lines(results: Results, curve: dict[int, dict]) -> None:
+    sizes = sorted(curve)
+    for key, label in (("ingest", "ingest (whole process)"), ("report", "report (in process)")):
+        points = [(n, curve[n][key]) for n in sizes if key in curve[n]]
+        per_lead = " -> ".join(f"{t / n * 1e6:.1f}" for n, t in points)
+        names = " -> ".join(generate.size_name(n) for n, _ in points)
+        if len(points) < 2:
+            results.add(Line(f"{label} time per lead, {names}", f"{per_lead} us",
+                             target="<= 1.10 (linear)", status="n/a"))
+            continue
+        (n1, t1), (n2, t2) = points[-2], points[-1]
+        ratio = (t2 / n2) / (t1 / n1)
+        results.add(Line(f"{label} time per lead, {names}", f"{per_lead} us",
+                         ratio=f"{ratio:.2f} (per lead, last / previous)",
+                         target="<= 1.10 (linear)", status=_status(ratio <= 1.10)))
+
+
+def _breakdowns(results: Results, prof: dict, rep: dict, pages: list[dict]) -> None:
+    notes = results.notes
+    notes.append("")
+    if prof.get("error"):
+        notes.append(f"The ingest profile failed: {prof['error']}")
+    cpu = prof.get("cpu_steps", {})
+    notes.append(f"Where the fresh-store ingest spends its time (in process, "
+                 f"{_s(prof['total'])} wall, {_s(prof.get('total_cpu', 0))} cpu; "
+                 "steps over 2% of wall):")
+    notes.append("     wall      cpu  step")
+    for label, seconds in prof["steps"]:
+        if seconds >= 0.02 * prof["total"]:
+            notes.append(f"  {seconds:7.2f}s {cpu.get(label, 0):7.2f}s  {label}")
+    notes.append("")
+    notes.append("Report metrics, each on its own (warm median):")
+    for name, seconds in sorted(rep["per_metric"].items(), key=lambda kv: -kv[1]):
+        notes.append(f"  {seconds * 1000:7.0f} ms  {name}")
+    for p in pages:
+        if "warm_calls" not in p:
+            continue
+        notes.append("")
+        notes.append(f"Page {Path(p['page']).stem}: its calls, warm median (cold in brackets):")
+        cold: dict[str, float] = {}
+        for kind, name, seconds in p["cold_calls"]:
+            cold[f"{kind}:{name}"] = cold.get(f"{kind}:{name}", 0.0) + seconds
+        for key, seconds in p["warm_calls"][:8]:
+            notes.append(f"  {seconds * 1000:7.0f} ms  ({cold.get(key, 0) * 1000:.0f})  {key}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
