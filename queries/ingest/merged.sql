@@ -11,12 +11,27 @@ compact_stages AS (
     SELECT replace(raw_slug, '_', '') AS compact, min(stage) AS stage
     FROM stage_map GROUP BY 1
 ),
+-- each distinct raw value is slugged and looked up once, not once per row
+channel_values AS (
+    SELECT v.channel_raw, v.channel_slug, coalesce(cm.channel, cc.channel) AS channel_mapped
+    FROM (SELECT channel_raw, funnel_slug(channel_raw) AS channel_slug
+          FROM (SELECT DISTINCT channel_raw FROM incoming WHERE channel_raw IS NOT NULL)) v
+    LEFT JOIN channel_map cm ON cm.raw_slug = v.channel_slug
+    LEFT JOIN compact_channels cc ON cc.compact = replace(v.channel_slug, '_', '')
+),
+stage_values AS (
+    SELECT v.stage_raw, coalesce(sm.stage, sc.stage) AS stage_mapped
+    FROM (SELECT stage_raw, funnel_slug(stage_raw) AS stage_slug
+          FROM (SELECT DISTINCT stage_raw FROM incoming WHERE stage_raw IS NOT NULL)) v
+    LEFT JOIN stage_map sm ON sm.raw_slug = v.stage_slug
+    LEFT JOIN compact_stages sc ON sc.compact = replace(v.stage_slug, '_', '')
+),
 joined AS (
     SELECT
         i.*,
-        funnel_slug(i.channel_raw) AS channel_slug,
-        coalesce(cm.channel, cc.channel) AS channel_mapped,
-        coalesce(sm.stage, sc.stage) AS stage_mapped,
+        cv.channel_slug,
+        cv.channel_mapped,
+        sv.stage_mapped,
         l.lead_key IS NOT NULL AS existed,
         l.crm_id AS old_crm_id, l.channel AS old_channel, l.channel_raw AS old_channel_raw,
         l.created_at AS old_created_at, l.stage AS old_stage, l.stage_raw AS old_stage_raw,
@@ -25,10 +40,8 @@ joined AS (
         l.first_upload_id AS old_first_upload_id
     FROM incoming i
     LEFT JOIN leads l ON l.lead_key = i.lead_key
-    LEFT JOIN channel_map cm ON cm.raw_slug = funnel_slug(i.channel_raw)
-    LEFT JOIN compact_channels cc ON cc.compact = replace(funnel_slug(i.channel_raw), '_', '')
-    LEFT JOIN stage_map sm ON sm.raw_slug = funnel_slug(i.stage_raw)
-    LEFT JOIN compact_stages sc ON sc.compact = replace(funnel_slug(i.stage_raw), '_', '')
+    LEFT JOIN channel_values cv ON cv.channel_raw = i.channel_raw
+    LEFT JOIN stage_values sv ON sv.stage_raw = i.stage_raw
     WHERE NOT i.is_duplicate
 ),
 staged_stage AS (
