@@ -20,6 +20,7 @@ PAGES = {
         st.Page("app_pages/marketing.py", title="Marketing", icon=":material/campaign:"),
         st.Page("app_pages/sales.py", title="Sales", icon=":material/handshake:"),
         st.Page("app_pages/weekly.py", title="Weekly pack", icon=":material/event_note:"),
+        st.Page("app_pages/allocation.py", title="Allocation", icon=":material/pie_chart:"),
     ],
     "Your data": [
         st.Page("app_pages/upload.py", title="Upload", icon=":material/upload:"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from funnel import app_state, app_upload
+from funnel import app_allocation, app_state, app_upload
 from funnel import format as fmt
 from funnel.errors import IngestError
 
@@ -149,6 +149,74 @@ if len(channel_values) or len(stage_values):
 if st.session_state.pop("mappings_saved", None):
     st.success("Mappings saved and applied to the leads already loaded.",
                icon=":material/check_circle:")
+
+st.header("Marketing spend (money and hours per channel)")
+st.markdown(
+    "For the Allocation page: a CSV or Excel file with one row per channel and week (or month): "
+    "the **channel**, the **period start** (e.g. 'Week starting') and the **money** and/or "
+    "**hours** spent. Rows for a channel and period already stored are replaced, so a corrected "
+    "file can simply be loaded again."
+)
+spend_round = st.session_state.setdefault("spend_round", 0)
+spend_file = st.file_uploader("Spend file (CSV or Excel)", type=app_upload.FILE_TYPES,
+                              key=f"spend_uploader_{spend_round}")
+if spend_file is not None and st.button("Load this spend file", type="primary",
+                                        icon=":material/payments:"):
+    _, spend_path = app_upload.keep_file(spend_file.getvalue(), spend_file.name)
+    try:
+        with app_state.writer() as cur:
+            loaded_spend = app_allocation.load_spend_file(cur, spend_path, spend_file.name)
+    except IngestError as exc:
+        loaded_spend = {"file": spend_file.name, "error": exc.message}
+    finally:
+        app_upload.forget_file(spend_path)
+    st.session_state["spend_result"] = loaded_spend
+    st.session_state["spend_round"] = spend_round + 1
+    st.rerun()
+
+spend_result = st.session_state.get("spend_result")
+if spend_result:
+    with st.container(border=True):
+        st.markdown(f"#### {spend_result['file']}")
+        if "error" in spend_result:
+            st.error(spend_result["error"], icon=":material/error:")
+        else:
+            read_col, loaded_col, rejected_col = st.columns(3)
+            read_col.metric("Spend rows read", fmt.count(spend_result["read"]))
+            loaded_col.metric("Spend rows loaded", fmt.count(spend_result["loaded"]))
+            rejected_col.metric("Spend rows rejected", fmt.count(len(spend_result["rejected"])))
+            st.caption("Columns used: " + ", ".join(
+                f"{k} ← '{v}'" for k, v in spend_result["columns"].items()))
+            if spend_result["rejected"]:
+                st.dataframe(spend_result["rejected"], hide_index=True, width="stretch")
+
+stored_spend = app_allocation.spend_table()
+if stored_spend.empty:
+    st.info("No spend stored yet: the Allocation page needs it to know what each channel "
+            "costs.", icon=":material/payments:")
+else:
+    with st.expander(f"See or correct the stored spend ({fmt.count(len(stored_spend))} rows)"):
+        st.caption("Change money or hours in place and save; a row's channel and dates come "
+                   "from the spend file (load a corrected file to change those).")
+        spend_edit = st.data_editor(
+            stored_spend, key="spend_editor", hide_index=True, width="stretch", height=420,
+            disabled=["Channel", "From", "To", "Leads that period"],
+            column_config={
+                "channel": None,
+                "From": st.column_config.DateColumn(format="D MMM YYYY"),
+                "To": st.column_config.DateColumn(format="D MMM YYYY"),
+                "Money ($)": st.column_config.NumberColumn(min_value=0.0, format="$%.2f"),
+                "Hours": st.column_config.NumberColumn(min_value=0.0, format="%.2f"),
+            },
+        )
+        changed = app_allocation.changed_spend(stored_spend, spend_edit)
+        label = ("Save the changes" if changed.empty
+                 else f"Save {fmt.count(len(changed))} changed row{'s' * (len(changed) != 1)}")
+        if st.button(label, icon=":material/save:", disabled=changed.empty):
+            with app_state.writer() as cur:
+                st.session_state["spend_result"] = app_allocation.save_spend_edits(cur, changed)
+            del st.session_state["spend_editor"]
+            st.rerun()
 
 st.header("Upload history")
 with app_state.reader() as cur:

@@ -17,30 +17,24 @@ WEEK_KEY = "weekly_week"
 PLOTLY_CONFIG = {"displaylogo": False, "displayModeBar": False}
 
 
-def _connection():
+def _connection() -> app_state.StoreHandle:
     """The one place this page takes its connection: the dashboard's shared store handle
-    (each cached read below takes its own cursor from it)."""
-    return app_state.handle().con
+    (each cached read below takes a reader cursor from it, under the store's read lock)."""
+    return app_state.handle()
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _weeks(_con, db: str, rev: int) -> tuple[list[str], str | None]:
-    cur = _con.cursor()
-    try:
+def _weeks(_con: app_state.StoreHandle, db: str, rev: int) -> tuple[list[str], str | None]:
+    with app_state.reader(_con) as cur:
         weeks = [str(w) for w in weekly.available_weeks(cur)]
         _, as_of = weekly.data_span(cur)
-    finally:
-        cur.close()
     return weeks, str(weekly.default_week(as_of)) if as_of else None
 
 
 @st.cache_data(show_spinner="Putting the week's pack together…", max_entries=64)
-def _pack(_con, db: str, rev: int, week: str) -> weekly.WeeklyPack:
-    cur = _con.cursor()
-    try:
+def _pack(_con: app_state.StoreHandle, db: str, rev: int, week: str) -> weekly.WeeklyPack:
+    with app_state.reader(_con) as cur:
         return weekly.weekly_pack(cur, week)
-    finally:
-        cur.close()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -541,6 +541,51 @@ def head_to_head(result: Mapping) -> go.Figure:
     return fig
 
 
+# --- allocation ------------------------------------------------------------------------------
+
+
+def allocation_shares(df: pd.DataFrame) -> go.Figure:
+    """Each channel's share of the weekly budget now (pale, upper bar) and recommended (full
+    colour, with the change in percentage points), channels that gain on top and those cut at
+    the bottom.
+
+    ``df``: channel, label, current_share, recommended_share
+    (``allocation.Recommendation.to_frame``).
+    """
+    data = df.assign(change=df["recommended_share"] - df["current_share"]).sort_values(
+        ["change", "recommended_share"], ascending=False)
+    names = [_label(c, None, lab) for c, lab in zip(data["channel"], data["label"], strict=True)]
+    now = data["current_share"].astype(float)
+    plan = data["recommended_share"].astype(float)
+    change = []
+    for before, after in zip(now, plan, strict=True):
+        moved = fmt.points(after - before) if abs(after - before) >= 0.0005 else "no change"
+        change.append(f"<b>{fmt.pct(after)}</b>  ({moved})")
+    fig = go.Figure()
+    # grouped horizontal bars draw the first trace lowest: 'recommended' under 'now'
+    fig.add_bar(
+        x=plan, y=names, orientation="h", name="Recommended",
+        marker_color=[channel_color(c) for c in data["channel"]],
+        text=change, textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}, recommended: %{x:.1%} of the budget<extra></extra>",
+    )
+    fig.add_bar(
+        x=now, y=names, orientation="h", name="Now",
+        marker_color=[_faded(channel_color(c)) for c in data["channel"]],
+        text=[f"now {fmt.pct(v)}" for v in now], textposition="outside", cliponaxis=False,
+        textfont={"size": 14, "color": MUTED},
+        hovertemplate="%{y}, now: %{x:.1%} of the budget<extra></extra>",
+    )
+    fig.update_layout(barmode="group", bargap=0.28, bargroupgap=0.06)
+    _style(fig, height=_bar_height(len(data), per_bar=66))
+    _top_down(fig, names)
+    top = float(max(now.max(), plan.max()) or 0.05)
+    fig.update_xaxes(tickformat=".0%", range=[0, top * 1.45],
+                     title_text="Share of the weekly budget (pale: now · full colour: "
+                     "recommended)")
+    return fig
+
+
 # --- overview --------------------------------------------------------------------------------
 
 

@@ -33,6 +33,7 @@ PAGES = {
     "marketing": "marketing",
     "sales": "sales",
     "weekly": "weekly",
+    "allocation": "allocation",
     "upload": "upload",
     "definitions": "definitions",
 }
@@ -42,6 +43,7 @@ NAV = {
     "marketing": ("Marketing", "Marketing: is the phone ringing?"),
     "sales": ("Sales", "Sales: are we answering it well?"),
     "weekly": ("Weekly pack", "Weekly review"),
+    "allocation": ("Allocation", "Allocation: where next week"),
     "upload": ("Upload", "Upload your CRM exports"),
     "definitions": ("Definitions", "Definitions"),
 }

@@ -23,6 +23,7 @@ PAGES = [
     "app_pages/marketing.py",
     "app_pages/sales.py",
     "app_pages/weekly.py",
+    "app_pages/allocation.py",
     "app_pages/upload.py",
     "app_pages/definitions.py",
 ]
@@ -349,3 +350,230 @@ def test_sessions_read_while_another_uploads(demo_db):
         for thread in readers:
             thread.join(timeout=60)
     assert not errors, errors
+
+
+# --- allocation ------------------------------------------------------------------------------
+
+ALLOCATION = "app_pages/allocation.py"
+
+
+def table_with(at: AppTest, column: str) -> pd.DataFrame:
+    found = [d.value for d in at.dataframe if column in d.value.columns]
+    assert found, f"no table with {column!r}"
+    return found[0]
+
+
+def plan_row(at: AppTest, channel: str) -> pd.Series:
+    table = table_with(at, "What to do")
+    return table[table["Channel"] == channel].iloc[0]
+
+
+def slider(at: AppTest, label: str):
+    found = [s for s in at.slider if s.label == label]
+    assert found, f"no slider {label!r}; sliders: {[s.label for s in at.slider]}"
+    return found[0]
+
+
+def page_text(at: AppTest) -> str:
+    return " ".join(m.value for m in at.markdown)
+
+
+def test_allocation_moves_share_from_cold_call_to_referral(demo_db):
+    from funnel import allocation, app_allocation, app_state
+
+    at = run_page(ALLOCATION)
+    headline = [m.value for m in at.markdown if m.value.startswith("#### Move ")]
+    assert headline, page_text(at)
+    donors, receivers = headline[0].split(" to ", 1)[0], headline[0].split(" to ", 1)[1]
+    assert "cold call" in donors and "referral" in receivers.split(":")[0]
+    referral, cold_call = plan_row(at, "Referral"), plan_row(at, "Cold call")
+    assert referral["What to do"] == "Raise" and cold_call["What to do"] == "Cut"
+    assert referral["Share (now → plan)"] == "4% → 10%"
+    assert cold_call["Share (now → plan)"] == "22% → 18%"
+    # Every effect comes with its interval: '+16.1 (+12.0 to +20.8)'.
+    assert " to " in referral["Extra wins (90% interval)"]
+    reasons = at.table[0].value
+    why = reasons[reasons["Channel"] == "Cold call"].iloc[0]
+    assert why["Why"].startswith("Moving ") and "referral" in why["Why"]
+    assert "would keep its share if its conversion rose above" in why["What would change this"]
+    # The numbers are the allocator's own (same data, same seed).
+    with app_state.reader() as cur:
+        rec = allocation.recommend(cur, allocation.Settings())
+    assert metric_value(at, "Extra wins expected") == app_allocation.signed(rec.extra_wins)
+    # Too few leads is flagged with how many more are needed.
+    assert any("Email marketing" in w.value and "needs 1 more lead" in w.value for w in at.warning)
+    assert plan_row(at, "Email marketing")["What to do"] == "Keep (needs 1 more lead)"
+
+
+def test_allocation_lock_from_the_settings_table(demo_db):
+    at = run_page(ALLOCATION)
+    table = at.data_editor(key="alloc_constraints").value
+    row = list(table["Channel"]).index("Cold call")
+    at.session_state["alloc_constraints"] = {
+        "edited_rows": {row: {"Keep its share (lock)": True}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    assert_clean(at)
+    cold_call = plan_row(at, "Cold call")
+    assert cold_call["What to do"] == "Keep (locked)"
+    assert cold_call["Share (now → plan)"] == "22% → 22%"
+
+
+def test_what_if_slider_updates_the_expected_effect(demo_db):
+    at = run_page(ALLOCATION)
+    before = metric_value(at, "Against today's split")
+    assert before == metric_value(at, "Extra wins expected")  # sliders start at the plan
+    assert button(at, "Accept my edited plan").disabled
+    slider(at, "Referral").set_value(40.0).run()
+    assert_clean(at)
+    after = metric_value(at, "Against today's split")
+    assert after != before
+    assert float(after.replace("−", "-")) > float(before.replace("−", "-"))
+    assert any("add up to 130.0%" in i.value for i in at.info)
+    split = table_with(at, "Your share")
+    assert split[split["Channel"] == "Referral"].iloc[0]["Your share"] == "30.8%"  # 40 / 130
+    assert not button(at, "Accept my edited plan").disabled
+
+
+def test_accepting_a_plan_records_a_decision_in_the_log(demo_db):
+    at = run_page(ALLOCATION)
+    assert any("No decision recorded yet" in i.value for i in at.info)
+    at.text_input(key="alloc_note").input("Move cold-call hours to referral asks").run()
+    button(at, "Accept this plan").click().run()
+    assert_clean(at)
+    assert any("Decision 1 recorded" in s.value for s in at.success)
+    text = page_text(at)
+    # as of Sunday 22 Nov 2026: the plan starts on the Monday after and runs 4 weeks
+    assert "Decision 1 · plan for 23 Nov – 20 Dec 2026" in text
+    assert "Note: Move cold-call hours to referral asks" in [c.value for c in at.caption]
+    assert "Too early to judge" in text
+    log = table_with(at, "Did the forecast hold?")
+    referral = log[log["Channel"] == "Referral"].iloc[0]
+    assert referral["Planned"].startswith("10% · ")
+    assert referral["Did the forecast hold?"].startswith("Too early to judge, ")
+    assert referral["Did the forecast hold?"].endswith("weeks to go")
+    assert at.text_input(key="alloc_note").value == ""  # ready for the next decision
+
+    # An edited plan is recorded with the sliders' split (scaled to 100%).
+    slider(at, "Referral").set_value(40.0).run()
+    button(at, "Accept my edited plan").click().run()
+    assert_clean(at)
+    assert any("Decision 2 recorded" in s.value for s in at.success)
+    log = table_with(at, "Did the forecast hold?")
+    assert log[log["Channel"] == "Referral"].iloc[0]["Planned"].startswith("31% · ")
+
+
+def test_a_mature_decision_is_scored_in_the_log(demo_db):
+    """A decision for 7 Sep - 4 Oct 2026: its leads have had time to convert by 22 Nov."""
+    import datetime as dt
+
+    from funnel import allocation, app_state, decisions
+
+    with app_state.writer() as cur:
+        rec = allocation.recommend(cur)
+        decisions.record_decision(cur, rec, period_start=dt.date(2026, 9, 7), note="autumn")
+    at = run_page(ALLOCATION)
+    text = page_text(at)
+    assert "Decision 1 · plan for 7 Sep – 4 Oct 2026" in text
+    assert "channels came in inside their forecast" in text
+    log = table_with(at, "Did the forecast hold?")
+    verdicts = set(log["Did the forecast hold?"])
+    assert verdicts & {"Inside the forecast", "Above the forecast (better)",
+                       "Below the forecast (worse)"}
+    week_by_week = table_with(at, "Won so far")
+    assert week_by_week.iloc[0]["Week"] == "Week of 7 Sep"
+
+
+def test_allocation_without_spend_says_to_upload_a_spend_file(tmp_path, monkeypatch):
+    from funnel import store
+    from funnel.ingest import IngestOptions, ingest_file
+
+    path = tmp_path / "leads_only.duckdb"
+    monkeypatch.setenv("FUNNEL_DB", str(path))
+    monkeypatch.delenv("FUNNEL_PII_KEY", raising=False)
+    con = store.connect(path)
+    try:
+        for snapshot, as_of in demo.snapshot_files():
+            ingest_file(con, snapshot, IngestOptions(as_of=as_of), db_path=path)
+    finally:
+        con.close()
+    at = run_page(ALLOCATION)
+    assert any("No spend data yet" in i.value and "Upload page" in i.value for i in at.info)
+    assert not at.get("plotly_chart") and not at.slider
+
+
+def test_allocation_glue_sliders_and_settings():
+    from funnel import app_allocation
+
+    settings = app_allocation.settings_from(
+        25, None, 40,
+        pd.DataFrame({app_allocation.FIXED_COL: [50.0, None],
+                      app_allocation.LOCK_COL: [False, True],
+                      app_allocation.CAP_COL: [None, 30.0]},
+                     index=["referral", "cold_call"]),
+        max_change_pts=10, min_leads=20)
+    assert settings.hourly_rate == 25 and settings.budget_money is None
+    assert settings.budget_hours == 40
+    assert dict(settings.fixed_costs) == {"referral": 50.0}
+    assert settings.locked == frozenset({"cold_call"})
+    assert dict(settings.caps) == {"cold_call": 0.3}
+    assert (settings.max_change, settings.min_leads) == (0.1, 20)
+    assert app_allocation.with_range(-1.51, -2.17, -0.96) == "−1.5 (−2.2 to −1.0)"
+    assert app_allocation.with_range(0.0, 0.0, 0.0) == "0"
+    assert app_allocation.per_week(25.0, 2.75) == "$25 + 2.8 h"
+
+
+# --- spend files -----------------------------------------------------------------------------
+
+SPEND_CSV = (
+    "Channel,Week starting,Money spent,Hours spent\n"
+    "Referral,2026-11-23,40.00,3.5\n"
+    "Cold call,2026-11-23,30.00,18\n"
+    "Carrier pigeon,2026-11-23,12.50,\n"
+    "Cold call,not a date,30.00,18\n"
+)
+
+
+def test_spend_file_uploaded_on_the_upload_page_loads(demo_db):
+    at = run_page("app_pages/upload.py")
+    at.file_uploader(key="spend_uploader_0").set_value(
+        ("spend.csv", SPEND_CSV.encode(), "text/csv")).run()
+    button(at, "Load this spend file").click().run()
+    assert_clean(at)
+    assert metric_value(at, "Spend rows read") == "4"
+    assert metric_value(at, "Spend rows loaded") == "3"
+    assert metric_value(at, "Spend rows rejected") == "1"
+    rejects = table_with(at, "Why it was rejected")
+    assert list(rejects["Row in file"]) == [5]
+    assert "not a date" in rejects.iloc[0]["Why it was rejected"]
+    assert "Channel ← 'Channel'" in " ".join(c.value for c in at.caption)
+    stored = at.data_editor(key="spend_editor").value
+    newest = stored[stored["From"] == pd.Timestamp("2026-11-23").date()]
+    assert sorted(newest["Channel"]) == ["Carrier pigeon", "Cold call", "Referral"]
+    assert at.file_uploader(key="spend_uploader_1").value is None  # ready for the next file
+
+    at.switch_page(ALLOCATION)
+    at.run()
+    assert_clean(at)
+
+
+def test_stored_spend_edited_in_place(demo_db):
+    at = run_page("app_pages/upload.py")
+    stored = at.data_editor(key="spend_editor").value
+    row = stored.index[(stored["Channel"] == "Referral")][0]
+    at.session_state["spend_editor"] = {
+        "edited_rows": {int(row): {"Money ($)": 99.0}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    button(at, "Save 1 changed row").click().run()
+    assert_clean(at)
+    assert metric_value(at, "Spend rows loaded") == "1"
+    after = at.data_editor(key="spend_editor").value
+    assert after.loc[row, "Money ($)"] == 99.0
+    assert after.loc[row, "Channel"] == "Referral" and len(after) == len(stored)
+    unchanged = after.drop(index=row)[["Money ($)", "Hours"]]
+    pd.testing.assert_frame_equal(unchanged, stored.drop(index=row)[["Money ($)", "Hours"]])

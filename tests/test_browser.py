@@ -123,7 +123,7 @@ def test_every_page_in_a_browser_then_a_real_upload(browser_ready, demo_db):
         if not ZOHO_LEADS.exists():
             pytest.skip(f"real export {ZOHO_LEADS} absent: clone ../shared beside this repo")
         open_page(page, url, "upload")
-        page.locator("input[type=file]").set_input_files(str(ZOHO_LEADS))
+        page.locator("input[type=file]").first.set_input_files(str(ZOHO_LEADS))
         page.get_by_text("Looks like an export from").wait_for(timeout=60_000)
         wait_for_app(page)
         assert page.get_by_text("Zoho CRM (leads)").count()
@@ -146,3 +146,35 @@ def test_every_page_in_a_browser_then_a_real_upload(browser_ready, demo_db):
         assert f"Advertising ({leads:,})" in texts, texts
         assert any(t.strip().startswith(pct_text(won, leads) + " (") for t in texts), texts
         visit_every_page(page, url, "after-upload")
+
+
+def test_allocation_page_and_spend_section_in_a_browser(browser_ready, demo_db):
+    with streamlit_server(demo_db) as url, chromium_page() as page:
+        page.goto(f"{url}/allocation", wait_until="domcontentloaded")
+        page.locator("h1", has_text="Allocation").first.wait_for(timeout=60_000)
+        wait_for_app(page)
+        assert_no_error_on(page, "allocation")
+        main = page.inner_text("[data-testid='stMain']")
+        assert "Move 13% of the weekly budget" in main and "to referral" in main
+        assert "Email marketing needs 1 more lead" in main
+        texts = chart_texts(page)
+        assert "now 22%" in texts and any("−4.0 pts" in t for t in texts), texts
+        page.get_by_text("Your budget, hourly rate and limits").click()
+        wait_for_app(page)
+        assert_no_error_on(page, "allocation (settings open)")
+        full_screenshot(page, "demo-allocation")
+
+        page.get_by_role("button", name=re.compile("Accept this plan")).click()
+        page.get_by_text("Decision 1 recorded").wait_for(timeout=60_000)
+        wait_for_app(page)
+        assert_no_error_on(page, "allocation (decision recorded)")
+        assert "Too early to judge" in page.inner_text("[data-testid='stMain']")
+        full_screenshot(page, "demo-allocation-decided")
+
+        page.goto(f"{url}/upload", wait_until="domcontentloaded")
+        page.locator("h1", has_text="Upload your CRM exports").first.wait_for(timeout=60_000)
+        wait_for_app(page)
+        page.get_by_text("See or correct the stored spend").click()
+        wait_for_app(page)
+        assert_no_error_on(page, "upload (spend)")
+        full_screenshot(page, "demo-upload-spend")
