@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from funnel import app_state, app_ui, store
+from funnel import app_auth, app_state, app_ui, store
 from funnel import format as fmt
 
 st.set_page_config(page_title="Funnel", page_icon=":material/filter_alt:", layout="wide")
@@ -66,6 +66,9 @@ def sidebar_filters() -> None:
         if as_of:
             st.caption(f"Data as of {fmt.date(as_of)}.")
 
+
+app_auth.require_access()  # before any read: a login unless on localhost (docs/ACCESS.md)
+app_state.begin_run()  # every read of this run sees one store revision
 
 try:
     has_data = app_state.has_leads()

@@ -7,6 +7,9 @@ and the sidebar filters every page reads from ``st.session_state``.
   "connection is busy" or lock errors. Never the global ``duckdb.sql()``.
 - Results are cached with ``st.cache_data`` keyed by the store's path, its revision (which
   changes on every write) and the filters; the connection argument is ``_con`` (not hashed).
+- One script run reads one revision: ``begin_run()`` (app.py) pins the run to the revision of
+  its first read, and a read that finds another one (an upload landed mid-run) reruns the
+  script, so a page never shows some numbers from before a write and some from after.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ PERIODS = {
     "custom": "Choose dates…",
 }
 PERIOD_WEEKS = {"4w": 4, "8w": 8, "13w": 13}
+# The store revision this script run reads (None until its first read); see begin_run().
+RUN_REVISION_KEY = "_store_revision_of_run"
 
 
 class ReadWriteLock:
@@ -131,13 +136,35 @@ def handle() -> StoreHandle:
     return _open(str(db_path()))
 
 
+def begin_run() -> None:
+    """Start of a script run (app.py, before any read): the run's first read pins the store
+    revision every later read of the run must see (``reader`` reruns the script if not)."""
+    st.session_state[RUN_REVISION_KEY] = None
+
+
+def _same_revision_as_run(cur: duckdb.DuckDBPyConnection) -> None:
+    # Called under the read lock, so the revision checked is the one the read will see.
+    state = st.session_state
+    if RUN_REVISION_KEY not in state:  # outside app.py (a page run alone, a script)
+        return
+    rev = store.revision(cur)
+    pinned = state[RUN_REVISION_KEY]
+    if pinned is None:
+        state[RUN_REVISION_KEY] = rev
+    elif pinned != rev:  # a write landed since this run's first read: draw it all again
+        state[RUN_REVISION_KEY] = None
+        st.rerun()
+
+
 @contextmanager
 def reader(h: StoreHandle | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A fresh cursor on the shared connection for one read, closed afterwards."""
+    """A fresh cursor on the shared connection for one read, closed afterwards; it sees the
+    revision this script run started reading (else the run starts again)."""
     h = h or handle()
     with h.lock.read():
         cur = h.con.cursor()
         try:
+            _same_revision_as_run(cur)
             yield cur
         finally:
             cur.close()
@@ -145,12 +172,15 @@ def reader(h: StoreHandle | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
 
 @contextmanager
 def writer() -> Iterator[duckdb.DuckDBPyConnection]:
-    """A cursor for a write (upload, synonym edit, demo), alone on the store while it runs."""
+    """A cursor for a write (upload, synonym edit, demo), alone on the store while it runs;
+    the run goes on reading what it wrote."""
     h = handle()
     with h.lock.write():
         cur = h.con.cursor()
         try:
             yield cur
+            if st.session_state.get(RUN_REVISION_KEY) is not None:
+                st.session_state[RUN_REVISION_KEY] = store.revision(cur)
         finally:
             cur.close()
 
