@@ -1,4 +1,4 @@
-"""Command line: ``python -m funnel ingest|report|demo`` (SPEC 5).
+"""Command line: ``python -m funnel ingest|report|demo|backup|restore|rebuild`` (SPEC 5).
 
 Exit codes: 0 success (rejected rows are reported, not fatal); 1 a file or input that cannot be
 used at all; 2 usage. Heavy modules are imported inside the commands that need them.
@@ -68,10 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--compare", metavar="A,B", help="head-to-head of two channels (slugs)")
 
     from funnel.allocation_cli import add_allocate_parser
+    from funnel.backup import add_backup_parsers
     from funnel.weekly_cli import add_weekly_parser
 
     add_allocate_parser(sub)
     add_weekly_parser(sub)
+    add_backup_parsers(sub)
 
     demo = sub.add_parser("demo", help="build the demo store from the bundled files in data/demo")
     demo.add_argument("--db", type=Path)
@@ -97,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
             from funnel.weekly_cli import run_weekly
 
             return run_weekly(args)
+        if args.command in ("backup", "restore", "rebuild"):
+            from funnel.backup import run_command
+
+            return run_command(args)
     except UsageError as exc:
         parser.error(str(exc))
     except IngestError as exc:

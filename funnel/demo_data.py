@@ -589,7 +589,9 @@ def generate(out_dir: Path, seed: int = DEFAULT_SEED) -> list[Path]:
     # one child stream per deal, so tuning one channel leaves every other deal as it was
     deals = [
         simulate_deal(deal_rng, FIRST_DEAL_ID + i, created, channel)
-        for i, (deal_rng, (created, channel)) in enumerate(zip(rng.spawn(len(leads)), leads))
+        for i, (deal_rng, (created, channel)) in enumerate(
+            zip(rng.spawn(len(leads)), leads, strict=True)
+        )
     ]
     table, contacts = deals_table(deals), fake_contacts(rng, deals)
     paths = [

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from funnel import dates, ingest_sql, pii, readers, store
+from funnel import dates, ingest_sql, pii, raw_uploads, readers, store
 from funnel.errors import IngestError
 from funnel.mapping import DATE_FIELDS, FIELDS, Mapping, map_columns
 
@@ -68,6 +68,7 @@ def preview(
     """Detect the source and mapping of a file without writing anything (for the upload page)."""
     options = options or IngestOptions()
     name = file_name or path.name
+    readers.check_upload_size(path, name)
     staged = readers.stage_file(con, path, path.read_bytes(), name)
     mapping = map_columns(staged.headers, options.mapping)
     return mapping, staged.headers
@@ -84,22 +85,50 @@ def ingest_file(
     options = options or IngestOptions()
     name = file_name or path.name
     _check_fields(name, options)
+    readers.check_upload_size(path, name)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise IngestError(name, f"cannot be read: {exc.strerror or exc}") from exc
     sha = hashlib.sha256(data).hexdigest()
+    db = Path(db_path or store.default_db_path())
+    raw_root = store.uploads_folder(con) or raw_uploads.folder(db)
     fingerprint = options.fingerprint()
     earlier = store.fetch_one(
         con, "ingest/find_upload", {"sha256": sha, "options_hash": fingerprint}
     )
     if earlier:
+        if raw_uploads.keep_enabled():  # an upload from before raw bytes were kept
+            raw_uploads.keep(raw_root, data, sha)
         return _already_ingested(con, name, int(earlier[0]))
 
+    # The bytes are kept before the transaction commits (a rebuild needs every committed
+    # upload's bytes) and removed again if this ingest fails.
+    kept, kept_now = None, False
+    if raw_uploads.keep_enabled():
+        kept, kept_now = raw_uploads.keep(raw_root, data, sha)
+    try:
+        upload_id = _stage_and_write(con, kept or path, data, name, sha, fingerprint, options, db)
+    except BaseException:
+        if kept_now:
+            raw_uploads.discard(kept)
+        raise
+    if kept is not None:
+        with contextlib.suppress(OSError):  # committed; a rebuild can still read `uploads`
+            raw_uploads.record(raw_root, upload_records(con, upload_id)[0])
+    _checkpoint(con)
+    return _result(con, name, None, {}, upload_id, already=False)
+
+
+def _stage_and_write(
+    con, path: Path, data: bytes, name: str, sha: str, fingerprint: str,
+    options: IngestOptions, db: Path,
+) -> int:
+    """Stage, map and type the file, then write it in one transaction; the new upload_id."""
     staged = readers.stage_file(con, path, data, name)
     mapping = map_columns(staged.headers, options.mapping)
     _check_mapping(name, mapping, staged.headers)
-    pads = pii.hmac_pads(pii.load_key(Path(db_path or store.default_db_path())))
+    pads = pii.hmac_pads(pii.load_key(db))
 
     rowid_base = store.fetch_one(con, "ingest/raw_rowid_base")[0] or 0
     con.execute(
@@ -119,8 +148,27 @@ def ingest_file(
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    _checkpoint(con)
-    return _result(con, name, mapping, families, upload_id, already=False)
+    return upload_id
+
+
+UPLOAD_RECORD = (
+    "upload_id", "file_name", "sha256", "options_hash", "source", "as_of", "ingested_at",
+    "rows_read", "rows_loaded", "rows_rejected", "rows_duplicate", "mapping", "settings",
+)
+
+
+def upload_records(con, upload_id: int | None = None) -> list[dict]:
+    """Uploads as recorded in ``uploads`` (file, sha256, options hash, mapping, settings,
+    counts), oldest first: what the raw-uploads manifest keeps and a rebuild replays."""
+    out = []
+    for row in store.fetch_all(con, "backup/upload_records", {"upload_id": upload_id}):
+        rec = dict(zip(UPLOAD_RECORD, row, strict=True))
+        rec["mapping"] = json.loads(rec["mapping"])
+        rec["settings"] = json.loads(rec["settings"])
+        rec["as_of"] = rec["as_of"].isoformat() if rec["as_of"] else None
+        rec["ingested_at"] = rec["ingested_at"].isoformat(sep=" ")
+        out.append(rec)
+    return out
 
 
 def id_namespace(source: str) -> str:

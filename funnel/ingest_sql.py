@@ -48,7 +48,8 @@ def staged_table(columns: dict[str, str]) -> str:
 
 
 def redacted_rows_table(personal_columns: list[str]) -> str:
-    """CREATE temp table ``raw_redacted``: each rejected row as JSON, personal cells redacted.
+    """CREATE temp table ``raw_redacted``: each rejected row as JSON, personal cells redacted
+    and any e-mail address typed into another cell masked.
 
     Only the rows of ``typed_rows`` with a reject reason and the orphans of ``merged`` are
     rendered. Bound parameters: ``$rowid_base``.
@@ -62,7 +63,9 @@ def redacted_rows_table(personal_columns: list[str]) -> str:
         "CREATE OR REPLACE TEMP TABLE raw_redacted AS "
         "WITH wanted AS (SELECT row_number FROM typed_rows WHERE reject_reason IS NOT NULL "
         "UNION ALL SELECT row_number FROM merged WHERE is_orphan) "
-        "SELECT m.row_number, json_merge_patch(to_json(r), '{\"__ordinal\": null}') AS raw_row "
+        "SELECT m.row_number, regexp_replace(json_merge_patch(to_json(r), "
+        "'{\"__ordinal\": null}')::VARCHAR, '[^\\s\"'',;|<>]+@[^\\s\"'',;|<>]+\\.[a-zA-Z]+', "
+        "'[redacted]', 'g') AS raw_row "
         f"FROM (SELECT rowid - $rowid_base AS __ordinal, {star} FROM raw_rows) r "
         "JOIN row_map m ON m.ordinal = r.__ordinal "
         "WHERE m.row_number IN (SELECT row_number FROM wanted)"

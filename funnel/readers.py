@@ -10,19 +10,29 @@ import codecs
 import csv
 import datetime as dt
 import io
-import tempfile
+import os
+import re
+import zipfile
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from funnel import store
+from funnel import raw_uploads, store
 from funnel.errors import IngestError
 
 DELIMITERS = [",", ";", "\t", "|"]
 MAX_CELL_BYTES = 32_000_000
 XLSX_MAGIC = b"PK\x03\x04"
+DEFAULT_MAX_UPLOAD_MB = 200  # as Streamlit's maxUploadSize: MB of 1,048,576 bytes
+# A workbook is read whole into memory (python-calamine allocates every cell of the used range,
+# and aborts the process when it cannot): bound what a small file can make it allocate.
+MAX_XLSX_UNZIPPED = 2 << 30  # bytes of XML once unzipped
+MAX_XML_RUN = 64 << 20  # bytes between two tags (Excel caps a cell at 32,767 characters)
+MAX_XLSX_CELLS = 50_000_000  # rows x columns of a worksheet's used range (~2 GB in calamine)
+SPARSE_XLSX_CELLS = 2_000_000  # above this, the range must hold at least 1 cell in 20
 
 
 @dataclass
@@ -97,10 +107,47 @@ def looks_binary(data: bytes) -> bool:
     return controls / len(sample) > 0.05
 
 
+def max_upload_bytes() -> int:
+    """The upload cap: ``$FUNNEL_MAX_UPLOAD_MB`` (default 200) megabytes."""
+    text = os.environ.get("FUNNEL_MAX_UPLOAD_MB", "").strip()
+    try:
+        megabytes = float(text) if text else DEFAULT_MAX_UPLOAD_MB
+    except ValueError:
+        megabytes = DEFAULT_MAX_UPLOAD_MB
+    return int(megabytes * 1024 * 1024)
+
+
+def check_upload_size(path: Path, file_name: str) -> None:
+    """Refuse a file over the upload cap before a byte of it is read."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise IngestError(file_name, f"cannot be read: {exc.strerror or exc}") from exc
+    if not path.is_file():
+        raise IngestError(file_name, "is not a file.")
+    _check_size(size, file_name)
+
+
+def _check_size(size: int, file_name: str) -> None:
+    cap = max_upload_bytes()
+    if size > cap:
+        raise IngestError(
+            file_name,
+            f"is {size / 1048576:,.1f} MB, over the {_megabytes(cap)} MB upload cap. "
+            "Export a shorter period (or fewer columns) and upload the parts one by one, or "
+            "raise the cap with FUNNEL_MAX_UPLOAD_MB.",
+        )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1048576:,.1f}".removesuffix(".0")
+
+
 def stage_file(
     con: duckdb.DuckDBPyConnection, path: Path, data: bytes, file_name: str
 ) -> StagedFile:
     """Load ``data`` (the bytes of ``path``) into temp tables ``raw_rows`` and ``raw_rejects``."""
+    _check_size(len(data), file_name)
     if not data.strip():
         raise IngestError(file_name, "the file is empty: there is no header and no data to load.")
     if data.startswith(XLSX_MAGIC):
@@ -108,25 +155,88 @@ def stage_file(
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise IngestError(
             file_name,
-            "is an old Excel 97-2003 (.xls) file; save it as .xlsx or CSV and upload that.",
+            "is an old Excel 97-2003 (.xls) file or a password-protected workbook; save it as "
+            ".xlsx (without a password) or CSV and upload that.",
         )
     if looks_binary(data) and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise IngestError(file_name, "is not a CSV or XLSX file (it holds binary data).")
     text, encoding = decode_text(data, file_name)
     delimiter = sniff_delimiter(text)
-    with tempfile.TemporaryDirectory(prefix="funnel-") as tmp:
-        utf8_path = Path(tmp) / "upload.csv"
-        if encoding == "utf-8" and path.is_file():
-            utf8_path = path
+    headers = _header_record(text, delimiter)
+    allowed = store.uploads_folder(con)
+    cr_records = _records_end_in_cr(text)
+    try:
+        if cr_records:
+            # Old Mac exports end records in CR alone; DuckDB split such a record in two when a
+            # quoted cell held a CRLF: read them with LF line ends.
+            _read_staged_copy(con, allowed, _lf_line_ends(text), delimiter, headers)
+        elif encoding == "utf-8" and _duckdb_may_read(path, allowed):
+            _read_csv(con, path, delimiter, headers)
         else:
-            utf8_path.write_text(text, encoding="utf-8", newline="")
-        headers = _header_record(text, delimiter)
-        _read_csv(con, utf8_path, delimiter, headers, file_name)
+            utf8 = data if encoding == "utf-8" else text.encode("utf-8")
+            _read_staged_copy(con, allowed, utf8, delimiter, headers)
+    except duckdb.Error as exc:
+        if "\r" not in text or cr_records:
+            raise _unreadable(file_name, exc) from exc
+        # Lines ending one way, then another (CRLF and LF) defeat DuckDB's dialect sniffer:
+        # read a copy whose lines all end in LF.
+        try:
+            _read_staged_copy(con, allowed, _lf_line_ends(text), delimiter, headers)
+        except duckdb.Error as again:
+            raise _unreadable(file_name, again) from again
     return _finish(con, headers, encoding, delimiter, file_name)
 
 
+def _records_end_in_cr(text: str) -> bool:
+    """True when the header record ends in a CR not followed by LF."""
+    in_quotes = False
+    for i, ch in enumerate(text[:2_000_000]):
+        if ch == '"':
+            in_quotes = not in_quotes
+        elif not in_quotes and ch in "\r\n":
+            return ch == "\r" and text[i + 1 : i + 2] != "\n"
+    return False
+
+
+def _lf_line_ends(text: str) -> bytes:
+    return text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
+
+
+def _read_staged_copy(
+    con, allowed: Path | None, utf8: bytes, delimiter: str, headers: list[str]
+) -> None:
+    """Read ``utf8`` from a private copy in the one folder DuckDB may read (deleted after)."""
+    with raw_uploads.staging_dir(allowed) as tmp:
+        utf8_path = tmp / "upload.csv"
+        fd = os.open(utf8_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(utf8)
+        _read_csv(con, utf8_path, delimiter, headers)
+
+
+def _unreadable(file_name: str, exc: Exception) -> IngestError:
+    detail = re.sub(r'file "[^"]*"', "the file", _first_line(exc))  # no server paths shown
+    return IngestError(
+        file_name,
+        "could not be read as CSV: its rows cannot be split into cells the same way throughout "
+        "(often a quote opened and never closed). Open it in a spreadsheet, save it as CSV "
+        f"again and upload that. ({detail})",
+    )
+
+
+def _duckdb_may_read(path: Path, allowed: Path | None) -> bool:
+    """True when DuckDB can read ``path`` as it is: file access is open, or the file lies in
+    the one folder it may read (a kept raw upload)."""
+    if not path.is_file():
+        return False
+    if allowed is None:
+        return True
+    return path.absolute().parent == allowed
+
+
 def _header_record(text: str, delimiter: str) -> list[str]:
-    reader = csv.reader(io.StringIO(text[:2_000_000]), delimiter=delimiter)
+    # newline="": a record may end in CR, LF or CRLF (old Mac exports end lines in CR alone)
+    reader = csv.reader(io.StringIO(text[:2_000_000], newline=""), delimiter=delimiter)
     try:
         first = next(reader)
     except (StopIteration, csv.Error):
@@ -152,22 +262,20 @@ def _unique_names(headers: list[str]) -> list[str]:
     return out
 
 
-def _read_csv(con, utf8_path: Path, delimiter: str, headers: list[str], file_name: str) -> None:
+def _read_csv(con, utf8_path: Path, delimiter: str, headers: list[str]) -> None:
+    """Stage a UTF-8 CSV file; raises duckdb.Error when DuckDB cannot read it."""
     names = _unique_names(headers)
     _drop_staging(con)
-    try:
-        store.run(
-            con,
-            "ingest/stage_csv",
-            {
-                "path": str(utf8_path),
-                "delim": delimiter,
-                "names": names,
-                "max_line_size": MAX_CELL_BYTES,
-            },
-        )
-    except duckdb.Error as exc:
-        raise IngestError(file_name, f"could not be read as CSV: {_first_line(exc)}") from exc
+    store.run(
+        con,
+        "ingest/stage_csv",
+        {
+            "path": str(utf8_path),
+            "delim": delimiter,
+            "names": names,
+            "max_line_size": MAX_CELL_BYTES,
+        },
+    )
     store.run(con, "ingest/stage_csv_rejects")
     store.run(con, "ingest/stage_row_map", {"first_row": 2})
 
@@ -183,6 +291,7 @@ def _first_line(exc: Exception) -> str:
 def _stage_xlsx(con, path: Path, file_name: str) -> StagedFile:
     from python_calamine import CalamineWorkbook
 
+    check_workbook(path, file_name)
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         sheet = workbook.get_sheet_by_index(0)
@@ -216,6 +325,169 @@ def _stage_xlsx(con, path: Path, file_name: str) -> StagedFile:
     store.run(con, "ingest/stage_no_rejects")
     store.run(con, "ingest/stage_row_map", {"first_row": first + 2})
     return _finish(con, headers, "xlsx", None, file_name)
+
+
+CELL_REF = re.compile(rb"<(?:\w+:)?(row|c)\b([^>]*)>")
+REF_ATTR = re.compile(rb"""\sr\s*=\s*["']([A-Za-z]{0,3})(\d*)["']""")
+FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"')
+FAST_ROW = re.compile(rb'<row r="(\d+)"')
+PREFIXED_TAG = re.compile(rb"<\w+:(?:c|row)[\s>/]")
+COUNT_ATTR = re.compile(rb'(?:count|uniqueCount)="(\d+)"')
+
+
+def check_workbook(path: Path, file_name: str) -> None:
+    """Refuse a workbook that would make the XLSX reader allocate far more memory than the file
+    holds data: a zip bomb, a shared-strings table claiming billions of entries, or a worksheet
+    whose used range spans millions of empty cells (one cell at XFD1048576 is enough). Each of
+    these aborted the whole process in python-calamine 0.9 (memory allocation failed)."""
+    try:
+        with zipfile.ZipFile(path) as book:
+            entries = book.infolist()
+            unzipped = sum(e.file_size for e in entries)
+            if unzipped > MAX_XLSX_UNZIPPED:
+                raise IngestError(
+                    file_name,
+                    f"unzips to {unzipped / 1073741824:,.1f} GB of XML, more than Funnel reads "
+                    f"from a workbook ({MAX_XLSX_UNZIPPED >> 30} GB): save it as CSV instead.",
+                )
+            for entry in entries:
+                name = entry.filename.lower()
+                if name.endswith("sharedstrings.xml"):
+                    _check_shared_strings(book, entry, file_name)
+                elif name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                    _check_sheet_range(book, entry, file_name)
+    except IngestError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
+            RuntimeError, NotImplementedError) as exc:
+        raise IngestError(
+            file_name, f"could not be read as an XLSX workbook: {_first_line(exc)}"
+        ) from exc
+
+
+def _check_shared_strings(book: zipfile.ZipFile, entry: zipfile.ZipInfo, file_name: str) -> None:
+    with book.open(entry) as handle:
+        head = handle.read(4096)
+    tag = head[: head.find(b">") + 1] if b"<sst" in head else b""
+    # every string takes at least 9 bytes (<si></si>): a larger count is a lie
+    claimed = max((int(n) for n in COUNT_ATTR.findall(tag)), default=0)
+    if claimed > entry.file_size // 9 + 1:
+        raise IngestError(
+            file_name,
+            f"its shared-strings table claims {claimed:,} strings in {entry.file_size:,} bytes: "
+            "the workbook is damaged or crafted. Open it in Excel and save it again, or save it "
+            "as CSV.",
+        )
+
+
+class _RangeScan:
+    """Row and cell positions as python-calamine assigns them: from ``r="B7"`` attributes, else
+    one after the previous row or cell. Exact, and slow (a Python step per cell)."""
+
+    def __init__(self) -> None:
+        self.rows = self.cols = self.cells = 0
+        self._row = self._col = 0
+
+    def feed(self, text: bytes) -> None:
+        for kind, attrs in CELL_REF.findall(text):
+            ref = REF_ATTR.search(attrs)
+            letters, digits = (ref.group(1), ref.group(2)) if ref else (b"", b"")
+            if kind == b"row":
+                self._row = int(digits) if digits else self._row + 1
+                self._col = 0
+            else:
+                self.cells += 1
+                self._col = _column_number(letters.upper()) if letters else self._col + 1
+                if digits:
+                    self._row = int(digits)
+                self.cols = max(self.cols, self._col)
+            self.rows = max(self.rows, self._row)
+
+    def area(self) -> int:
+        return self.rows * self.cols
+
+
+class _FastRangeScan:
+    """The same, for sheets written as Excel and its libraries write them (every ``<row`` and
+    ``<c`` starts with its ``r=`` attribute, no namespace prefix): counted in C, not per cell.
+    ``exact`` turns False when the sheet is written otherwise: then :class:`_RangeScan` reads it."""
+
+    def __init__(self) -> None:
+        self.cells = 0
+        self.exact = True
+        self._letters: set[bytes] = set()
+        self._digits: set[bytes] = set()
+
+    def feed(self, text: bytes) -> None:
+        if not self.exact:
+            return
+        cells = text.count(b"<c ") + text.count(b"<c>") + text.count(b"<c/")
+        rows = text.count(b"<row ") + text.count(b"<row>") + text.count(b"<row/")
+        found = FAST_CELL.findall(text)
+        row_numbers = FAST_ROW.findall(text)
+        if len(found) != cells or len(row_numbers) != rows or PREFIXED_TAG.search(text):
+            self.exact = False
+            return
+        self.cells += cells
+        self._letters.update(map(itemgetter(0), found))
+        self._digits.update(map(itemgetter(1), found))
+        self._digits.update(row_numbers)
+
+    def area(self) -> int:
+        cols = max((_column_number(c) for c in self._letters), default=0)
+        rows = max((int(d) for d in self._digits), default=0)
+        self.rows, self.cols = rows, cols
+        return rows * cols
+
+
+def _check_sheet_range(book: zipfile.ZipFile, entry: zipfile.ZipInfo, file_name: str) -> None:
+    """The sheet's used range (rows x columns, as the reader will allocate it) and its cells."""
+    scan = _scan_sheet(book, entry, file_name, _FastRangeScan())
+    if not scan.exact:
+        scan = _scan_sheet(book, entry, file_name, _RangeScan())
+    area = scan.area()
+    if area > MAX_XLSX_CELLS or (area > SPARSE_XLSX_CELLS and area > 20 * scan.cells):
+        raise IngestError(
+            file_name,
+            f"its worksheet spans {scan.rows:,} rows x {scan.cols:,} columns ({area:,} cells) "
+            f"but holds {scan.cells:,} cells: Funnel reads at most {MAX_XLSX_CELLS:,} cells of "
+            "a workbook, and not a range that is almost all empty. Delete the empty rows and "
+            "columns after the data (or save the sheet as CSV) and upload it again.",
+        )
+
+
+def _scan_sheet(book: zipfile.ZipFile, entry: zipfile.ZipInfo, file_name: str, scan):
+    """Feed the sheet's XML to ``scan`` in 1 MB pieces cut between tags."""
+    tail = b""
+    since_tag = 0
+    with book.open(entry) as handle:
+        while chunk := handle.read(1 << 20):
+            last = chunk.rfind(b"<")
+            since_tag = since_tag + len(chunk) if last < 0 else len(chunk) - last
+            if since_tag > MAX_XML_RUN:
+                raise IngestError(
+                    file_name,
+                    f"its worksheet holds a run of over {MAX_XML_RUN >> 20} MB without a tag: "
+                    "the workbook is damaged or crafted. Save it as CSV and upload that.",
+                )
+            text = tail + chunk
+            cut = text.rfind(b"<")  # a tag may go on in the next piece
+            if cut < 0:
+                text, tail = text, b""
+            else:
+                text, tail = text[:cut], text[cut:]
+            scan.feed(text)
+            if len(tail) > 1 << 20:  # text or a tag over 1 MB: holds no position
+                tail = b""
+    scan.feed(tail)
+    return scan
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for ch in letters:
+        number = number * 26 + ch - 64
+    return number
 
 
 def _cell_text(cell) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from funnel import synonyms
+from funnel import raw_uploads, synonyms
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES_DIR = ROOT / "queries"
@@ -59,8 +59,38 @@ def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.D
             ) from exc
         raise
     if not read_only:
+        fresh = schema_version(con) == 0
         migrate(con)
+        if fresh:  # a new file where a store may have been: its manifest no longer applies
+            raw_uploads.retire_manifest(raw_uploads.folder(db))
+    limit_file_access(con, db)
     return con
+
+
+def limit_file_access(con: duckdb.DuckDBPyConnection, db: Path) -> None:
+    """Let DuckDB touch no file but the store's own and those in ``<db>.uploads/`` (where a file
+    being ingested is staged): ``read_csv('/etc/passwd')``, COPY, ATTACH, INSTALL all fail.
+
+    The setting is the database's, shared by every connection to it in this process, and cannot
+    be undone while it is open: a second connect finds it already set.
+    """
+    external, _ = fetch_one(con, "backup/file_access")
+    if str(external).lower() in ("false", "0"):
+        return
+    allowed = str(raw_uploads.folder(db)) + os.sep
+    run(con, "backup/allow_directory", {"dirs": [allowed]})
+    run(con, "backup/disable_external_access")
+
+
+def uploads_folder(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """The one directory this connection's DuckDB may read files from (``<db>.uploads``), or
+    None when file access is not limited (a connection not made by :func:`connect`)."""
+    external, allowed = fetch_one(con, "backup/file_access")
+    if str(external).lower() not in ("false", "0"):
+        return None
+    # DuckDB adds its own spill folder (<db>.tmp) to the list: ours is the .uploads one
+    folders = [Path(str(d).rstrip("/\\")) for d in allowed or []]
+    return next((d for d in folders if d.name.endswith(".uploads")), None)
 
 
 @cache
