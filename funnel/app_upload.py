@@ -78,8 +78,8 @@ def keep_file(data: bytes, name: str) -> tuple[str, Path]:
 
 
 def forget_file(path: Path) -> None:
-    """Delete a kept upload once it has been loaded: the store keeps no clear personal data,
-    so neither should the temp folder."""
+    """Delete the page's temp copy of an upload once it has been loaded. The one raw copy
+    Funnel keeps is the owner-only ``<db>.uploads/<sha256>`` (see docs/SECURITY.md)."""
     shutil.rmtree(path.parent, ignore_errors=True)
 
 
