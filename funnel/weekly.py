@@ -31,7 +31,6 @@ import duckdb
 import numpy as np
 import pandas as pd
 from scipy import special as spsp
-from scipy import stats as sps
 
 from funnel import format as fmt
 from funnel import metrics, store
@@ -271,7 +270,7 @@ def dispersion(history: list[int] | np.ndarray, min_weeks: int = 6,
         return 1.0
     ratio = counts.var(ddof=1) / counts.mean()
     statistic = (counts.size - 1) * ratio
-    if ratio <= 1 or sps.chi2.sf(statistic, counts.size - 1) >= significance:
+    if ratio <= 1 or spsp.chdtrc(counts.size - 1, statistic) >= significance:
         return 1.0
     return float(ratio)
 
@@ -289,8 +288,7 @@ def rate_check(won: int, closed: int, base_won: int, base_closed: int,
     if base_closed <= 0:
         return Check("no_baseline")
     # the whole distribution once (scipy's betabinom.cdf sums the pmf anew for every k)
-    pmf = sps.betabinom(closed, 1 + base_won, 1 + base_closed - base_won).pmf(
-        np.arange(0, closed + 1))
+    pmf = _beta_binomial_pmf(closed, 1 + base_won, 1 + base_closed - base_won)
     cdf = np.minimum(np.cumsum(pmf), 1.0)  # P(X <= k)
     sf = np.minimum(np.cumsum(pmf[::-1])[::-1], 1.0)  # P(X >= k)
     flagged, direction, p_value = _tails_flag(float(cdf[won]), float(sf[won]), alpha)
@@ -298,6 +296,14 @@ def rate_check(won: int, closed: int, base_won: int, base_closed: int,
     ok = (cdf >= alpha / 2) & (sf >= alpha / 2)
     return Check("flagged" if flagged else "normal", float(ks[ok].min()) / closed,
                  float(ks[ok].max()) / closed, p_value, direction)
+
+
+def _beta_binomial_pmf(n: int, a: float, b: float) -> np.ndarray:
+    """P(X = k) for k = 0..n when X ~ BetaBinomial(n, a, b), from log-gamma and log-beta
+    (what scipy.stats.betabinom.pmf computes, without importing scipy.stats)."""
+    k = np.arange(0, n + 1, dtype=float)
+    log_choose = spsp.gammaln(n + 1) - spsp.gammaln(k + 1) - spsp.gammaln(n - k + 1)
+    return np.exp(log_choose + spsp.betaln(k + a, n - k + b) - spsp.betaln(a, b))
 
 
 def value_check(value: float, base_wins: int, base_weeks: int, deal_values: list[float],
