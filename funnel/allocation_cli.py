@@ -50,7 +50,7 @@ def _share(text: str) -> float:
 
 def add_allocate_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``allocate`` command to ``subparsers`` (from ``add_subparsers``)."""
-    from funnel.allocation import (
+    from funnel.allocation_types import (  # the light module: no pandas, no numpy
         DEFAULT_FORECAST_WEEKS,
         DEFAULT_HOURLY_RATE,
         DEFAULT_MAX_CHANGE,

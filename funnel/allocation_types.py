@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 if TYPE_CHECKING:
+    import pandas as pd
+
     from funnel.allocation_model import _Model
 
 DEFAULT_HOURLY_RATE = 30.0
@@ -330,6 +330,8 @@ class Recommendation:
     def to_frame(self) -> pd.DataFrame:
         """The recommendation as a DataFrame, one row per channel (the columns of
         :meth:`to_records`; response_curve flattened to curve_status and curve_note)."""
+        import pandas as pd  # not at module level: the CLI reads the defaults above at start-up
+
         rows = []
         for record in self.to_records():
             curve = record.pop("response_curve")
