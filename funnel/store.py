@@ -20,7 +20,11 @@ QUERIES_DIR = ROOT / "queries"
 DEFAULT_DB = ROOT / "data" / "funnel.duckdb"
 
 # Position in this list + 1 is the schema version a migration brings the store to.
-MIGRATIONS = ["schema/001_initial.sql", "schema/002_decisions.sql"]
+MIGRATIONS = [
+    "schema/001_initial.sql",
+    "schema/002_decisions.sql",
+    "schema/003_lead_progress.sql",
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -49,15 +53,17 @@ def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.D
     db = Path(path) if path else default_db_path()
     if not read_only:
         db.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(db), read_only=read_only, config=_config())
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise StoreBusyError(
-                f"{db} is open for writing in another process (the dashboard or another ingest). "
-                "Close it, or upload the file through the dashboard's Upload page, then try again."
-            ) from exc
-        raise
+    con = _open(db, read_only)
+    if read_only and 0 < schema_version(con) < SCHEMA_VERSION:
+        # a store written by an older Funnel: queries expect the newer columns, so migrate it
+        # once through a short-lived writable connection (skipped if another process holds it:
+        # a writer of this version has migrated it already)
+        con.close()
+        try:
+            connect(db).close()
+        except StoreBusyError:
+            pass
+        con = _open(db, read_only)
     if not read_only:
         fresh = schema_version(con) == 0
         migrate(con)
@@ -65,6 +71,18 @@ def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.D
             raw_uploads.retire_manifest(raw_uploads.folder(db))
     limit_file_access(con, db)
     return con
+
+
+def _open(db: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(db), read_only=read_only, config=_config())
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise StoreBusyError(
+                f"{db} is open for writing in another process (the dashboard or another ingest). "
+                "Close it, or upload the file through the dashboard's Upload page, then try again."
+            ) from exc
+        raise
 
 
 def limit_file_access(con: duckdb.DuckDBPyConnection, db: Path) -> None:

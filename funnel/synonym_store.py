@@ -63,6 +63,7 @@ def save_stage_synonym(con: duckdb.DuckDBPyConnection, raw_value: str, stage: st
         )
         if changed:
             store.run(con, "synonyms/stage_map_events", {"raw_slug": key, "stage": stage})
+            store.run(con, "synonyms/stage_map_progress", {"raw_slug": key, "stage": stage})
         store.bump_revision(con)
         con.execute("COMMIT")
     except BaseException:

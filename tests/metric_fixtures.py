@@ -35,6 +35,7 @@ from pathlib import Path
 import duckdb
 
 from funnel import store
+from funnel.synonyms import STAGES
 
 AS_OF = "2024-03-31"
 
@@ -72,17 +73,22 @@ SPEND = [
 
 
 def insert_leads(con: duckdb.DuckDBPyConnection, leads: list[tuple], upload_id: int = 1) -> None:
-    """Insert leads and one event per listed stage (dated at creation, won_at or lost_at)."""
+    """Insert leads and one event per listed stage (dated at creation, won_at or lost_at), with
+    the progress the ingest would keep on each lead: furthest_position (the highest position of
+    its events and current stage, 'lost' aside) and hot_since (its first event at 'proposal')."""
     for key, channel, created, stage, won_at, lost_at, value, owner, events in leads:
+        dated = [(event, {"won": won_at, "lost": lost_at}.get(event) or created)
+                 for event in events]
+        furthest = max(STAGES[s][0] for s in [*events, stage, "new"] if s != "lost")
+        hot_since = min((at for event, at in dated if STAGES[event][1] == "hot"), default=None)
         con.execute(
             "INSERT INTO leads (lead_key, crm_id, channel, channel_raw, created_at, stage, won_at,"
-            " lost_at, value, owner, first_upload_id, last_upload_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " lost_at, value, owner, first_upload_id, last_upload_id, furthest_position,"
+            " hot_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [key, key, channel, channel, created, stage, won_at, lost_at, value, owner,
-             upload_id, upload_id],
+             upload_id, upload_id, furthest, hot_since],
         )
-        for event in events:
-            at = {"won": won_at, "lost": lost_at}.get(event) or created
+        for event, at in dated:
             con.execute(
                 "INSERT INTO lead_events VALUES (?, ?, ?, ?)", [key, event, at, upload_id]
             )

@@ -38,8 +38,8 @@ def _recommendation() -> A.Recommendation:
 
 
 def test_migration_creates_the_decisions_table(con):
-    assert store.schema_version(con) == 2
-    assert store.MIGRATIONS[-1] == "schema/002_decisions.sql"
+    assert store.schema_version(con) == store.SCHEMA_VERSION
+    assert store.MIGRATIONS[1] == "schema/002_decisions.sql"  # schema version 2
     assert D.decision_log(con).empty
 
 

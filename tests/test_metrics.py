@@ -236,6 +236,103 @@ def test_funnel_respects_filters(fx):
     assert [reached["cold_call", s] for s in mf.PROGRESS] == [1, 1, 0, 0, 0]
 
 
+# --- the funnel kept on the lead by ingest (leads.furthest_position) ---------------------------
+# Two weekly snapshots of one CRM, ingested as a person would. Furthest stage per lead, by hand:
+#   id  week 1 (as of 10 Jan)     week 2 (as of 17 Jan)   furthest
+#   1   Proposal                  Closed Lost             proposal (seen there before it was lost)
+#   2   New                       Qualified               qualified
+#   3   Contacted                 Closed Won              won
+#   4   Negotiating hard          (unchanged)             new (an unmapped stage counts as new)
+#   5   -                         Closed Lost             new (first seen lost)
+SNAPSHOT_1 = (
+    "id,Lead Source,Created Date,Stage\n"
+    "1,Referral,2026-01-05,Proposal\n"
+    "2,Referral,2026-01-06,New\n"
+    "3,Referral,2026-01-07,Contacted\n"
+    "4,Referral,2026-01-08,Negotiating hard\n"
+)
+SNAPSHOT_2 = (
+    "id,Lead Source,Created Date,Stage\n"
+    "1,Referral,2026-01-05,Closed Lost\n"
+    "2,Referral,2026-01-06,Qualified\n"
+    "3,Referral,2026-01-07,Closed Won\n"
+    "4,Referral,2026-01-08,Negotiating hard\n"
+    "5,Referral,2026-01-12,Closed Lost\n"
+)
+POSITION = {"new": 1, "contacted": 2, "qualified": 3, "proposal": 4, "won": 5}
+
+
+@pytest.fixture()
+def snapshots(con, db_path):
+    from funnel.ingest import IngestOptions, ingest_file
+
+    for name, text, as_of in (("week1.csv", SNAPSHOT_1, dt.date(2026, 1, 10)),
+                              ("week2.csv", SNAPSHOT_2, dt.date(2026, 1, 17))):
+        path = db_path.parent / name
+        path.write_text(text, encoding="utf-8")
+        ingest_file(con, path, IngestOptions(as_of=as_of), db_path=db_path)
+    return con
+
+
+def furthest_from_events(con) -> dict:
+    """Each lead's furthest position recomputed from lead_events with plain pandas (SPEC 4)."""
+    leads = con.execute("SELECT lead_key, crm_id, stage FROM leads").df()
+    events = con.execute("SELECT lead_key, stage FROM lead_events").df()
+    seen = pd.concat([events, leads[["lead_key", "stage"]]])
+    seen = seen[seen["stage"] != "lost"].assign(position=lambda d: d["stage"].map(POSITION))
+    best = seen.groupby("lead_key")["position"].max()
+    return {crm: int(best.get(key, 1)) for key, crm in zip(leads["lead_key"], leads["crm_id"],
+                                                           strict=True)}
+
+
+def stored_furthest(con) -> dict:
+    return dict(con.execute("SELECT crm_id, furthest_position FROM leads").fetchall())
+
+
+def referral_reached(con) -> list[int]:
+    df = metrics.funnel_by_channel(con)
+    return df[df["channel"] == "referral"]["reached"].tolist()
+
+
+def test_ingest_keeps_each_leads_furthest_stage(snapshots):
+    # positions from the table above: 1 proposal, 2 qualified, 3 won, 4 new, 5 new
+    assert stored_furthest(snapshots) == {"1": 4, "2": 3, "3": 5, "4": 1, "5": 1}
+    assert stored_furthest(snapshots) == furthest_from_events(snapshots)
+    # reached new: all 5; contacted and qualified: 1, 2, 3; proposal: 1, 3; won: 3
+    assert referral_reached(snapshots) == [5, 3, 3, 2, 1]
+
+
+def test_a_stage_synonym_moves_the_furthest_stage_on(snapshots):
+    from funnel import synonym_store
+
+    assert synonym_store.save_stage_synonym(snapshots, "Negotiating hard", "proposal") == 1
+    # lead 4 is at proposal now: reached contacted, qualified and proposal too
+    assert stored_furthest(snapshots) == {"1": 4, "2": 3, "3": 5, "4": 4, "5": 1}
+    assert stored_furthest(snapshots) == furthest_from_events(snapshots)
+    assert referral_reached(snapshots) == [5, 4, 4, 3, 1]
+
+
+def test_a_stage_synonym_to_lost_keeps_the_furthest_stage(snapshots):
+    from funnel import synonym_store
+
+    assert synonym_store.save_stage_synonym(snapshots, "Negotiating hard", "lost") == 1
+    # lead 4 is lost, first seen as new: still new at furthest; nothing else moves
+    assert stored_furthest(snapshots) == {"1": 4, "2": 3, "3": 5, "4": 1, "5": 1}
+    assert referral_reached(snapshots) == [5, 3, 3, 2, 1]
+
+
+def test_a_lead_reopened_keeps_its_furthest_stage(snapshots, db_path):
+    from funnel.ingest import IngestOptions, ingest_file
+
+    # week 3: the won deal 3 is back at Contacted, lost deal 1 at New (both reopened)
+    path = db_path.parent / "week3.csv"
+    path.write_text("id,Lead Source,Created Date,Stage\n1,Referral,2026-01-05,New\n"
+                    "3,Referral,2026-01-07,Contacted\n", encoding="utf-8")
+    ingest_file(snapshots, path, IngestOptions(as_of=dt.date(2026, 1, 24)), db_path=db_path)
+    assert stored_furthest(snapshots) == {"1": 4, "2": 3, "3": 5, "4": 1, "5": 1}
+    assert stored_furthest(snapshots) == furthest_from_events(snapshots)
+
+
 def test_open_by_temperature(fx):
     df = metrics.open_by_temperature(fx)
     rows = by(df, "temperature")

@@ -2,10 +2,71 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 import duckdb
 import pytest
 
 from funnel import store
+
+# Leads of a version-2 store (before leads.furthest_position and leads.hot_since), with the
+# progress migration 003 must work out from their events, by hand:
+#   key  stage     events (stage at day of March 2026)            furthest        hot since
+#   A    lost      new 1, contacted 2, proposal 5, lost 9         4 proposal      5 Mar
+#   B    won       new 1, qualified 3, won 8                      5 won           -
+#   C    proposal  new 1 (its proposal event missing)             4 its stage     -
+#   D    new       (no events at all)                             1 new           -
+#   E    proposal  new 1, proposal 4, qualified 6, proposal 10    4               4 Mar (first)
+#   F    lost      new 1, lost 2                                  1 (lost aside)  -
+#   G    contacted new 1, contacted 2, contacted 3 (a copy)       2               -
+V2_LEADS = {
+    "A": ("lost", [("new", 1), ("contacted", 2), ("proposal", 5), ("lost", 9)]),
+    "B": ("won", [("new", 1), ("qualified", 3), ("won", 8)]),
+    "C": ("proposal", [("new", 1)]),
+    "D": ("new", []),
+    "E": ("proposal", [("new", 1), ("proposal", 4), ("qualified", 6), ("proposal", 10)]),
+    "F": ("lost", [("new", 1), ("lost", 2)]),
+    "G": ("contacted", [("new", 1), ("contacted", 2), ("contacted", 3)]),
+}
+V2_PROGRESS = {
+    "A": (4, dt.datetime(2026, 3, 5)),
+    "B": (5, None),
+    "C": (4, None),
+    "D": (1, None),
+    "E": (4, dt.datetime(2026, 3, 4)),
+    "F": (1, None),
+    "G": (2, None),
+}
+
+
+def make_version_2_store(path: Path, leads: dict = V2_LEADS) -> None:
+    """A store as Funnel wrote it at schema version 2 (migrations 001 and 002 only, defaults
+    seeded), holding ``leads``: key -> (stage, [(event stage, day of March 2026)])."""
+    con = duckdb.connect(str(path))
+    try:
+        for version, name in enumerate(store.MIGRATIONS[:2], start=1):
+            store.run(con, name.removesuffix(".sql"))
+            store.run(con, "schema/record_version", {"version": version})
+        store.seed_defaults(con)
+        for key, (stage, events) in leads.items():
+            con.execute(
+                "INSERT INTO leads (lead_key, crm_id, channel, created_at, stage, first_upload_id,"
+                " last_upload_id) VALUES (?, ?, 'referral', TIMESTAMP '2026-03-01', ?, 1, 1)",
+                [key, key, stage],
+            )
+            for event, day in events:
+                con.execute("INSERT INTO lead_events VALUES (?, ?, ?, 1)",
+                            [key, event, dt.datetime(2026, 3, day)])
+        # an event of a lead the store no longer holds changes nothing
+        con.execute("INSERT INTO lead_events VALUES ('gone', 'won', TIMESTAMP '2026-03-02', 1)")
+    finally:
+        con.close()
+
+
+def lead_progress(con) -> dict:
+    rows = con.execute("SELECT lead_key, furthest_position, hot_since FROM leads").fetchall()
+    return {key: (furthest, hot_since) for key, furthest, hot_since in rows}
 
 
 def test_new_store_is_at_current_schema_version(con):
@@ -45,6 +106,46 @@ def test_later_migration_keeps_existing_data(db_path, monkeypatch):
     rows = con.execute("SELECT lead_key, channel, note FROM leads").fetchall()
     assert rows == [("id:1", "referral", None)]
     con.close()
+
+
+def test_version_2_store_gets_lead_progress_backfilled(db_path):
+    make_version_2_store(db_path)
+    con = store.connect(db_path)  # migrates 2 -> 3 (and any later)
+    try:
+        assert store.schema_version(con) == store.SCHEMA_VERSION
+        assert lead_progress(con) == V2_PROGRESS
+        # the rest of each lead is as it was
+        assert con.execute("SELECT count(*), count(DISTINCT stage) FROM leads").fetchone() == (7, 5)
+        # a row written without the column gets 1 (new); NULL is refused
+        con.execute(
+            "INSERT INTO leads (lead_key, channel, created_at, stage, first_upload_id,"
+            " last_upload_id) VALUES ('H', 'referral', TIMESTAMP '2026-03-01', 'new', 1, 1)"
+        )
+        assert lead_progress(con)["H"] == (1, None)
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute("UPDATE leads SET furthest_position = NULL WHERE lead_key = 'H'")
+    finally:
+        con.close()
+
+
+def test_version_2_store_opened_read_only_is_migrated_first(db_path):
+    # the report CLI and the benches open stores read-only; an older store would lack the
+    # columns the queries read
+    make_version_2_store(db_path)
+    con = store.connect(db_path, read_only=True)
+    try:
+        assert store.schema_version(con) == store.SCHEMA_VERSION
+        assert lead_progress(con) == V2_PROGRESS
+    finally:
+        con.close()
+
+
+def test_new_store_has_lead_progress_columns(con):
+    columns = {name: (kind, nullable) for name, kind, nullable in con.execute(
+        "SELECT column_name, data_type, is_nullable FROM information_schema.columns"
+        " WHERE table_name = 'leads'").fetchall()}
+    assert columns["furthest_position"] == ("INTEGER", "NO")
+    assert columns["hot_since"] == ("TIMESTAMP", "YES")
 
 
 def test_store_from_a_newer_release_is_refused(db_path):

@@ -43,6 +43,7 @@ HOT = [  # crm id, owner, value, created
     ("C-0002", "=2+3", 800.0, dt.datetime(2024, 1, 2, 10, 1)),
     ("C-0003", "Bob", None, dt.datetime(2024, 1, 2, 10, 2)),
 ]
+HOT_SINCE = dt.datetime(2024, 3, 10)
 
 
 def weekly_counts() -> dict[str, list[int]]:
@@ -64,19 +65,21 @@ def make_weekly_store(path: Path):
                 rows.append({"lead_key": key, "crm_id": key, "channel": channel,
                              "channel_raw": channel, "created_at": tuesday + dt.timedelta(
                                  minutes=i), "stage": "new", "value": None, "owner": "Ann",
-                             "email_hash": HASH, "first_upload_id": 1, "last_upload_id": 1})
-    for crm_id, owner, value, created in HOT:
+                             "email_hash": HASH, "first_upload_id": 1, "last_upload_id": 1,
+                             "furthest_position": 1, "hot_since": None})
+    for crm_id, owner, value, created in HOT:  # progress as the ingest keeps it: proposal = 4
         rows.append({"lead_key": crm_id, "crm_id": crm_id, "channel": "cold_call",
                      "channel_raw": "cold_call", "created_at": created, "stage": "proposal",
                      "value": value, "owner": owner, "email_hash": HASH,
-                     "first_upload_id": 1, "last_upload_id": 1})
+                     "first_upload_id": 1, "last_upload_id": 1,
+                     "furthest_position": 4, "hot_since": HOT_SINCE})
     frame = pd.DataFrame(rows)
     con.register("fixture_leads", frame)
     con.execute("INSERT INTO leads BY NAME SELECT * FROM fixture_leads")
     con.unregister("fixture_leads")
     for crm_id, _, _, created in HOT:
         con.execute("INSERT INTO lead_events VALUES (?, 'new', ?, 1), (?, 'proposal', ?, 1)",
-                    [crm_id, created, crm_id, dt.datetime(2024, 3, 10)])
+                    [crm_id, created, crm_id, HOT_SINCE])
     return con
 
 
@@ -255,6 +258,51 @@ def test_pipeline_hot_leads_and_agenda(pack):
     assert any("Referral new leads" in item for item in pack.agenda)
     assert any(item.startswith("3 hot deals") for item in pack.agenda)
     assert pack.decisions.empty and pack.decisions_note.startswith("No decisions")
+
+
+# Hot since, kept on the lead by ingest (leads.hot_since): three weekly snapshots, by hand.
+#   id  3 Mar (as of)  10 Mar        17 Mar       first seen hot
+#   1   Proposal       Qualified     Proposal     3 Mar: cooled and hot again, still 3 Mar
+#   2   New            Proposal      Proposal     10 Mar
+#   3   Proposal       Closed Won    -            (won: not in the list)
+#   4   -              -             Sent offer   (unmapped stage: new) -> mapped to proposal
+#                                                  later: its last upload's as-of, 17 Mar
+HOT_SNAPSHOTS = [
+    (dt.date(2024, 3, 3), "1,Referral,2024-02-20,Proposal\n2,Referral,2024-02-21,New\n"
+                          "3,Referral,2024-02-22,Proposal\n"),
+    (dt.date(2024, 3, 10), "1,Referral,2024-02-20,Qualified\n2,Referral,2024-02-21,Proposal\n"
+                           "3,Referral,2024-02-22,Closed Won\n"),
+    (dt.date(2024, 3, 17), "1,Referral,2024-02-20,Proposal\n2,Referral,2024-02-21,Proposal\n"
+                           "4,Referral,2024-03-01,Sent offer\n"),
+]
+
+
+def hot_list(con, as_of: dt.date) -> dict:
+    hot = store.fetch_df(con, "weekly/oldest_hot_leads",
+                         {"as_of": as_of, "stale_after_days": None, "limit": 10})
+    return {c: (str(pd.Timestamp(since).date()), days) for c, since, days in
+            zip(hot["crm_id"], hot["hot_since"], hot["days_hot"], strict=True)}
+
+
+def test_hot_since_is_kept_by_ingest_and_stage_synonyms(con, db_path):
+    from funnel import synonym_store
+    from funnel.ingest import IngestOptions, ingest_file
+
+    for i, (as_of, rows) in enumerate(HOT_SNAPSHOTS):
+        path = db_path.parent / f"week{i}.csv"
+        path.write_text("id,Lead Source,Created Date,Stage\n" + rows, encoding="utf-8")
+        ingest_file(con, path, IngestOptions(as_of=as_of), db_path=db_path)
+    as_of = dt.date(2024, 3, 17)
+    # days hot at 17 Mar: 1 since 3 Mar = 14, 2 since 10 Mar = 7
+    assert hot_list(con, as_of) == {"1": ("2024-03-03", 14), "2": ("2024-03-10", 7)}
+    synonym_store.save_stage_synonym(con, "Sent offer", "proposal")
+    assert hot_list(con, as_of) == {"1": ("2024-03-03", 14), "2": ("2024-03-10", 7),
+                                    "4": ("2024-03-17", 0)}
+    # the stored date is the earliest event at proposal, recomputed here with plain pandas
+    events = con.execute("SELECT lead_key, stage, occurred_at FROM lead_events").df()
+    first_hot = events[events["stage"] == "proposal"].groupby("lead_key")["occurred_at"].min()
+    stored = con.execute("SELECT lead_key, hot_since FROM leads").df().set_index("lead_key")
+    assert stored["hot_since"].dropna().to_dict() == first_hot.to_dict()
 
 
 def test_last_meetings_decision_and_how_it_is_doing(wcon):

@@ -1,6 +1,11 @@
 -- Purpose: each incoming lead merged with what the store already holds: an empty cell keeps the
 -- stored value, the stage follows SPEC 2 (status > converted > stage > won/lost dates), the
--- created date keeps the earliest seen. Grain: one row per distinct incoming lead.
+-- created date keeps the earliest seen. The lead's progress (schema/003_lead_progress) moves on
+-- with the stage event insert_events appends when the stage changed: furthest_position takes
+-- the new stage's position unless lost; hot_since the event's date if the new stage is hot and
+-- the lead was never seen hot before. stage_event_at is that event's date (NULL when the stage
+-- did not change); it must stay the date insert_events gives the event.
+-- Grain: one row per distinct incoming lead.
 -- Parameters: $as_of (TIMESTAMP), $has_stage (a stage column or --set stage is mapped).
 CREATE TEMP TABLE merged AS
 WITH compact_channels AS (
@@ -37,7 +42,8 @@ joined AS (
         l.created_at AS old_created_at, l.stage AS old_stage, l.stage_raw AS old_stage_raw,
         l.won_at AS old_won_at, l.lost_at AS old_lost_at, l.value AS old_value,
         l.owner AS old_owner, l.email_hash AS old_email_hash, l.phone_hash AS old_phone_hash,
-        l.first_upload_id AS old_first_upload_id
+        l.first_upload_id AS old_first_upload_id,
+        l.furthest_position AS old_furthest_position, l.hot_since AS old_hot_since
     FROM incoming i
     LEFT JOIN leads l ON l.lead_key = i.lead_key
     LEFT JOIN channel_values cv ON cv.channel_raw = i.channel_raw
@@ -61,35 +67,59 @@ staged_stage AS (
             ELSE coalesce(j.old_stage, 'new')
         END AS new_stage
     FROM joined j
+),
+restated AS (
+    SELECT
+        s.lead_key,
+        s.row_number,
+        s.existed,
+        NOT s.existed AND s.created_at IS NULL AS is_orphan,
+        s.old_stage,
+        coalesce(s.id, s.old_crm_id) AS crm_id,
+        CASE
+            WHEN s.channel_raw IS NOT NULL
+                THEN coalesce(s.channel_mapped, nullif(s.channel_slug, ''), 'unknown')
+            ELSE coalesce(s.old_channel, 'unknown')
+        END AS channel,
+        coalesce(s.channel_raw, s.old_channel_raw) AS channel_raw,
+        CASE WHEN s.existed THEN least(s.old_created_at, coalesce(s.created_at, s.old_created_at))
+             ELSE s.created_at END AS created_at,
+        s.new_stage AS stage,
+        coalesce(s.stage_raw, s.old_stage_raw) AS stage_raw,
+        CASE WHEN s.new_stage = 'won' THEN coalesce(
+            s.won_at, s.closed_at, CASE WHEN s.old_stage = 'won' THEN s.old_won_at END,
+            greatest($as_of, coalesce(s.created_at, s.old_created_at)))
+        END AS won_at,
+        CASE WHEN s.new_stage = 'lost' THEN coalesce(
+            s.lost_at, s.closed_at, CASE WHEN s.old_stage = 'lost' THEN s.old_lost_at END,
+            greatest($as_of, coalesce(s.created_at, s.old_created_at)))
+        END AS lost_at,
+        coalesce(s.value, s.old_value) AS value,
+        coalesce(s.owner, s.old_owner) AS owner,
+        coalesce(s.email_hash, s.old_email_hash) AS email_hash,
+        coalesce(s.phone_hash, s.old_phone_hash) AS phone_hash,
+        s.old_first_upload_id AS first_upload_id,
+        s.old_furthest_position,
+        s.old_hot_since
+    FROM staged_stage s
+),
+stage_event AS (
+    SELECT
+        r.*,
+        CASE WHEN r.stage IS DISTINCT FROM coalesce(r.old_stage, 'new') THEN
+            CASE r.stage WHEN 'won' THEN r.won_at WHEN 'lost' THEN r.lost_at
+                         ELSE greatest($as_of, r.created_at) END
+        END AS stage_event_at
+    FROM restated r
 )
 SELECT
-    s.lead_key,
-    s.row_number,
-    s.existed,
-    NOT s.existed AND s.created_at IS NULL AS is_orphan,
-    s.old_stage,
-    coalesce(s.id, s.old_crm_id) AS crm_id,
-    CASE
-        WHEN s.channel_raw IS NOT NULL
-            THEN coalesce(s.channel_mapped, nullif(s.channel_slug, ''), 'unknown')
-        ELSE coalesce(s.old_channel, 'unknown')
-    END AS channel,
-    coalesce(s.channel_raw, s.old_channel_raw) AS channel_raw,
-    CASE WHEN s.existed THEN least(s.old_created_at, coalesce(s.created_at, s.old_created_at))
-         ELSE s.created_at END AS created_at,
-    s.new_stage AS stage,
-    coalesce(s.stage_raw, s.old_stage_raw) AS stage_raw,
-    CASE WHEN s.new_stage = 'won' THEN coalesce(
-        s.won_at, s.closed_at, CASE WHEN s.old_stage = 'won' THEN s.old_won_at END,
-        greatest($as_of, coalesce(s.created_at, s.old_created_at)))
-    END AS won_at,
-    CASE WHEN s.new_stage = 'lost' THEN coalesce(
-        s.lost_at, s.closed_at, CASE WHEN s.old_stage = 'lost' THEN s.old_lost_at END,
-        greatest($as_of, coalesce(s.created_at, s.old_created_at)))
-    END AS lost_at,
-    coalesce(s.value, s.old_value) AS value,
-    coalesce(s.owner, s.old_owner) AS owner,
-    coalesce(s.email_hash, s.old_email_hash) AS email_hash,
-    coalesce(s.phone_hash, s.old_phone_hash) AS phone_hash,
-    s.old_first_upload_id AS first_upload_id
-FROM staged_stage s;
+    e.lead_key, e.row_number, e.existed, e.is_orphan, e.old_stage, e.crm_id, e.channel,
+    e.channel_raw, e.created_at, e.stage, e.stage_raw, e.won_at, e.lost_at, e.value, e.owner,
+    e.email_hash, e.phone_hash, e.first_upload_id,
+    greatest(coalesce(e.old_furthest_position, 1),
+             CASE WHEN st.stage <> 'lost' THEN st.position END) AS furthest_position,
+    CASE WHEN st.temperature = 'hot' THEN least(e.old_hot_since, e.stage_event_at)
+         ELSE e.old_hot_since END AS hot_since,
+    e.stage_event_at
+FROM stage_event e
+LEFT JOIN stages st ON st.stage = e.stage;

@@ -3,7 +3,11 @@
 --          events other than 'lost' (and its current stage unless lost); it counts as reaching
 --          that stage and every earlier one, so a lead seen first at 'proposal' reached
 --          new..proposal, a won lead reached every stage, a lost lead the furthest stage it was
---          seen at. Also where each channel leaks most compared with all other channels pooled.
+--          seen at. That position is kept on the lead (leads.furthest_position, maintained on
+--          ingest, backfilled by schema/003_lead_progress): reading it rather than grouping
+--          every lead_events row took this query from 225-285 ms to 17-20 ms (warm medians) at
+--          1M leads / 5M events.
+--          Also where each channel leaks most compared with all other channels pooled.
 -- Grain: one row per channel x progress stage (new, contacted, qualified, proposal, won);
 --        ordered by channel (leads descending, then name), then stage position.
 --        step_pct = reached / reached at the previous stage (NULL for new or when that is 0);
@@ -14,7 +18,7 @@
 -- Parameters: $start, $end (DATE or NULL = unbounded; created_at::DATE inclusive),
 --             $channels, $owners (VARCHAR[] or NULL = all).
 WITH selected AS (
-    SELECT l.lead_key, l.channel, l.stage
+    SELECT l.channel, l.furthest_position
     FROM leads AS l
     WHERE ($start::DATE IS NULL OR l.created_at::DATE >= $start::DATE)
       AND ($end::DATE IS NULL OR l.created_at::DATE <= $end::DATE)
@@ -24,27 +28,11 @@ WITH selected AS (
 progress AS (
     SELECT stage, position FROM stages WHERE stage <> 'lost'
 ),
-event_furthest AS (
-    -- 'new' events are skipped: every lead reached new. (Aggregating all events, then joining,
-    -- measured faster than filtering events by the selection first.)
-    SELECT e.lead_key, max(p.position) AS position
-    FROM lead_events AS e
-    JOIN progress AS p ON p.stage = e.stage AND p.position > 1
-    GROUP BY e.lead_key
-),
-furthest AS (
-    -- every lead reached 'new' (position 1), even one whose events are missing
-    SELECT
-        s.channel,
-        greatest(coalesce(f.position, 1), coalesce(cur.position, 1)) AS position
-    FROM selected AS s
-    LEFT JOIN event_furthest AS f ON f.lead_key = s.lead_key
-    LEFT JOIN progress AS cur ON cur.stage = s.stage
-),
 histogram AS (
-    SELECT channel, position, count(*) AS leads
-    FROM furthest
-    GROUP BY channel, position
+    -- furthest_position is at least 1: every lead reached 'new'
+    SELECT channel, furthest_position AS position, count(*) AS leads
+    FROM selected
+    GROUP BY channel, furthest_position
 ),
 channel_order AS (
     SELECT channel, row_number() OVER (ORDER BY sum(leads) DESC, channel) AS rank
