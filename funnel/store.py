@@ -6,6 +6,7 @@ parameters. Identifiers taken from a file's header go through :func:`quote_ident
 
 from __future__ import annotations
 
+import contextlib
 import os
 from functools import cache
 from pathlib import Path
@@ -59,10 +60,8 @@ def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.D
         # once through a short-lived writable connection (skipped if another process holds it:
         # a writer of this version has migrated it already)
         con.close()
-        try:
+        with contextlib.suppress(StoreBusyError):
             connect(db).close()
-        except StoreBusyError:
-            pass
         con = _open(db, read_only)
     if not read_only:
         fresh = schema_version(con) == 0
