@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from funnel import app_auth, app_state, app_ui, store
+from funnel import app_auth, app_preload, app_state, app_ui, store
 from funnel import format as fmt
 
 st.set_page_config(page_title="Funnel", page_icon=":material/filter_alt:", layout="wide")
+app_auth.require_access()  # before any read: a login unless on localhost (docs/ACCESS.md)
+# On a session's first run the browser starts loading plotly's bundle now, while the sidebar's
+# and the page's queries run (docs/PERFORMANCE.md, gap 5).
+app_preload.preload()
 
 PAGES = {
     "Weekly review": [
@@ -67,16 +71,18 @@ def sidebar_filters() -> None:
             st.caption(f"Data as of {fmt.date(as_of)}.")
 
 
-app_auth.require_access()  # before any read: a login unless on localhost (docs/ACCESS.md)
 app_state.begin_run()  # every read of this run sees one store revision
 
 try:
     has_data = app_state.has_leads()
 except store.StoreBusyError as exc:
+    app_preload.done()
     st.error(str(exc), icon=":material/lock:")
     st.stop()
 
 if has_data:
+    app_state.start_warm_up()  # once per server: the default-filter metrics, in the background
     sidebar_filters()
 
 st.navigation(PAGES).run()
+app_preload.done()  # a page without charts: the invisible one goes all the same

@@ -9,6 +9,57 @@ import streamlit as st
 from funnel import app_findings, app_state, app_tables, app_ui, charts
 from funnel import format as fmt
 
+
+@st.fragment
+def head_to_head(channels: list[str], names: dict[str, str]) -> None:
+    """The two pickers and their comparison: picking reruns this section only."""
+    pair = app_findings.default_pair(channels)
+    if pair is None:
+        st.info("Head to head needs at least two channels in this selection.",
+                icon=":material/filter_alt_off:")
+        return
+    app_ui.keep_known("h2h_a", channels, pair[0])
+    app_ui.keep_known("h2h_b", channels, pair[1])
+    pick_a, pick_b = st.columns(2)
+    a = pick_a.selectbox("Channel", channels, format_func=names.get, key="h2h_a")
+    b = pick_b.selectbox("against", channels, format_func=names.get, key="h2h_b")
+    if a == b:
+        st.info("Pick two different channels.", icon=":material/compare_arrows:")
+        return
+    result = app_state.head_to_head(a, b)
+    with st.container(border=True):
+        st.markdown(f"#### {result['sentence']}")
+        left, right, chance = st.columns(3)
+        left.metric(f"{result['a']['label']} conversion",
+                    fmt.pct(result["a"]["conversion_rate"]),
+                    help=f"{fmt.count(result['a']['won'])} won of "
+                    f"{fmt.count(result['a']['leads'])} leads; 95% interval "
+                    f"{fmt.pct_range(result['a']['ci_low'], result['a']['ci_high'])}")
+        right.metric(f"{result['b']['label']} conversion",
+                     fmt.pct(result["b"]["conversion_rate"]),
+                     help=f"{fmt.count(result['b']['won'])} won of "
+                     f"{fmt.count(result['b']['leads'])} leads; 95% interval "
+                     f"{fmt.pct_range(result['b']['ci_low'], result['b']['ci_high'])}")
+        chance.metric(f"Chance {result['a']['label'].lower()} converts better",
+                      fmt.chance(result["p_a_better"]),
+                      help="Bayesian comparison with a uniform prior, "
+                      f"{result['draws']:,} seeded draws.")
+        app_ui.plot(charts.head_to_head, result)
+
+
+@st.fragment
+def time_to_win(channels: list[str], names: dict[str, str]) -> None:
+    """The time-to-win curves and which channels they show: picking reruns this section only."""
+    curve = app_state.metric("time_to_win_curve")
+    app_ui.keep_known("ttw_channels", channels, channels[:5])
+    shown = st.multiselect("Channels on this chart", channels, format_func=names.get,
+                           key="ttw_channels")
+    if shown:
+        app_ui.chart(charts.time_to_win_curve, curve, names, shown, value_column="days")
+    else:
+        st.info("Pick at least one channel to draw its curve.", icon=":material/show_chart:")
+
+
 if not app_ui.page_needs_data():
     st.title("Sales: are we answering it well?")
     st.caption(app_ui.period_caption())
@@ -22,54 +73,14 @@ if not app_ui.page_needs_data():
                          width="stretch")
 
     app_ui.section("Head to head", "head_to_head")
-    channels = list(conversion["channel"])
-    pair = app_findings.default_pair(channels)
-    if pair is None:
-        st.info("Head to head needs at least two channels in this selection.",
-                icon=":material/filter_alt_off:")
-    else:
-        app_ui.keep_known("h2h_a", channels, pair[0])
-        app_ui.keep_known("h2h_b", channels, pair[1])
-        pick_a, pick_b = st.columns(2)
-        a = pick_a.selectbox("Channel", channels, format_func=names.get, key="h2h_a")
-        b = pick_b.selectbox("against", channels, format_func=names.get, key="h2h_b")
-        if a == b:
-            st.info("Pick two different channels.", icon=":material/compare_arrows:")
-        else:
-            result = app_state.head_to_head(a, b)
-            with st.container(border=True):
-                st.markdown(f"#### {result['sentence']}")
-                left, right, chance = st.columns(3)
-                left.metric(f"{result['a']['label']} conversion",
-                            fmt.pct(result["a"]["conversion_rate"]),
-                            help=f"{fmt.count(result['a']['won'])} won of "
-                            f"{fmt.count(result['a']['leads'])} leads; 95% interval "
-                            f"{fmt.pct_range(result['a']['ci_low'], result['a']['ci_high'])}")
-                right.metric(f"{result['b']['label']} conversion",
-                             fmt.pct(result["b"]["conversion_rate"]),
-                             help=f"{fmt.count(result['b']['won'])} won of "
-                             f"{fmt.count(result['b']['leads'])} leads; 95% interval "
-                             f"{fmt.pct_range(result['b']['ci_low'], result['b']['ci_high'])}")
-                chance.metric(f"Chance {result['a']['label'].lower()} converts better",
-                              fmt.chance(result["p_a_better"]),
-                              help="Bayesian comparison with a uniform prior, "
-                              f"{result['draws']:,} seeded draws.")
-                st.plotly_chart(charts.head_to_head(result), config=app_ui.PLOTLY_CONFIG,
-                                width="stretch", theme=None)
+    head_to_head(list(conversion["channel"]), names)
 
     app_ui.section("Where each channel loses its leads", "funnel_by_channel")
     app_ui.chart(charts.funnel_by_channel, app_state.metric("funnel_by_channel"), names,
                  value_column="reached")
 
     app_ui.section("How fast leads are won", "time_to_win_curve")
-    curve = app_state.metric("time_to_win_curve")
-    app_ui.keep_known("ttw_channels", channels, channels[:5])
-    shown = st.multiselect("Channels on this chart", channels, format_func=names.get,
-                           key="ttw_channels")
-    if shown:
-        app_ui.chart(charts.time_to_win_curve, curve, names, shown, value_column="days")
-    else:
-        st.info("Pick at least one channel to draw its curve.", icon=":material/show_chart:")
+    time_to_win(list(conversion["channel"]), names)
 
     app_ui.section("Value per lead", "value_per_lead")
     app_ui.chart(charts.value_per_lead, conversion, value_column="value_per_lead",

@@ -46,6 +46,12 @@ def _files(_pack: weekly.WeeklyPack, db: str, rev: int, week: str) -> dict[str, 
     }
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _figures(_pack: weekly.WeeklyPack, db: str, rev: int, week: str) -> dict[str, dict]:
+    # built once per pack: a rerun (the week picker, a download) redraws them from the cache
+    return {title: fig.to_dict() for title, fig in weekly_export.figures(_pack).items()}
+
+
 def _week_label(week: str, default: str | None) -> str:
     text = f"{week} · {weekly.Week.parse(week).dates()}"
     return text + " (last complete week)" if week == default else text
@@ -83,11 +89,11 @@ if not app_ui.page_needs_data():
         st.subheader("To decide today")
         _bullets(pack.agenda)
 
-    figures = weekly_export.figures(pack)
+    figures = _figures(pack, db, rev, week)
     if figures:
-        for column, (title, fig) in zip(st.columns(len(figures)), figures.items(), strict=True):
+        for column, (title, spec) in zip(st.columns(len(figures)), figures.items(), strict=True):
             column.markdown(f"**{title}**")
-            column.plotly_chart(fig, config=PLOTLY_CONFIG, width="stretch", theme=None)
+            app_ui.draw(app_state.as_figure(spec), config=PLOTLY_CONFIG, where=column)
 
     st.subheader("New leads by channel")
     st.dataframe(weekly.leads_table(pack), hide_index=True, width="stretch",

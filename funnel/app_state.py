@@ -7,6 +7,10 @@ and the sidebar filters every page reads from ``st.session_state``.
   "connection is busy" or lock errors. Never the global ``duckdb.sql()``.
 - Results are cached with ``st.cache_data`` keyed by the store's path, its revision (which
   changes on every write) and the filters; the connection argument is ``_con`` (not hashed).
+  Figures too (:func:`figure`), keyed by the chart and the content of what it draws, so a rerun
+  redraws without building plotly figures again.
+- Once per server process, a background thread computes what the pages show under the default
+  filters (:func:`start_warm_up`), so the first visits after a start find it cached.
 - One script run reads one revision: ``begin_run()`` (app.py) pins the run to the revision of
   its first read, and a read that finds another one (an upload landed mid-run) reruns the
   script, so a page never shows some numbers from before a write and some from after.
@@ -15,8 +19,12 @@ and the sidebar filters every page reads from ``st.session_state``.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import logging
+import os
+import pickle
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +32,9 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from funnel import demo, metrics, store
 
@@ -144,6 +154,8 @@ def begin_run() -> None:
 
 def _same_revision_as_run(cur: duckdb.DuckDBPyConnection) -> None:
     # Called under the read lock, so the revision checked is the one the read will see.
+    if get_script_run_ctx(suppress_warning=True) is None:  # the warm-up thread: no run to pin
+        return
     state = st.session_state
     if RUN_REVISION_KEY not in state:  # outside app.py (a page run alone, a script)
         return
@@ -196,6 +208,10 @@ def revision() -> int:
 
 @st.cache_data(show_spinner=False, max_entries=1024)
 def _metric(_con: StoreHandle, db: str, rev: int, name: str, filters: Filters) -> pd.DataFrame:
+    source = metrics.READS_ROWS_OF.get(name)
+    if source is not None:  # the time-to-win summary and curve share one read of their rows
+        rows = _metric(_con, db, rev, source, filters)
+        return metrics.METRICS[name](None, rows=rows)
     with reader(_con) as cur:
         return metrics.METRICS[name](cur, **filters.as_kwargs())
 
@@ -222,6 +238,46 @@ def head_to_head(a: str, b: str, filters: Filters | None = None) -> dict:
     return _head_to_head(handle(), str(db_path()), revision(), a, b, f)
 
 
+@st.cache_data(show_spinner=False, max_entries=512)
+def _figure(
+    _build: Callable[..., go.Figure], builder: str, content: str, _data: Any, _args: tuple,
+    _kwargs: dict,
+) -> dict:
+    return _build(_data, *_args, **_kwargs).to_dict()
+
+
+def _builder_key(build: Callable) -> str:
+    # name and identity: the builders are module-level functions, alive as long as the process
+    # (and the in-memory cache); the identity keeps apart two wrappers of one name
+    return f"{build.__module__}.{build.__qualname__}@{id(build):x}"
+
+
+def _content_key(*values: Any) -> str:
+    # What a figure draws, by content: any filter, revision or derived frame that changes the
+    # data changes the key. Pickling is ~20x faster than Streamlit's own hashing of a frame,
+    # and handles list columns without falling back (and warning).
+    return hashlib.blake2b(pickle.dumps(values, protocol=5), digest_size=20).hexdigest()
+
+
+def figure(build: Callable[..., go.Figure], data: Any, *args, **kwargs) -> go.Figure:
+    """``build(data, *args, **kwargs)`` from ``funnel.charts``, cached: a rerun (any widget
+    click) redraws a chart without building the plotly figure again.
+
+    The figure comes back unvalidated: its dict came out of a validated figure, and checking
+    it again costs 10-40 ms per chart (``st.plotly_chart`` skips it for a ``go.Figure``).
+    """
+    key = _content_key(data, args, kwargs)
+    return as_figure(_figure(build, _builder_key(build), key, data, args, kwargs))
+
+
+def as_figure(spec: dict) -> go.Figure:
+    """A figure from the dict of a figure built (and validated) earlier, not validated again."""
+    try:
+        return go.Figure(spec, _validate=False)
+    except TypeError:  # a plotly without the private switch: validate after all
+        return go.Figure(spec)
+
+
 def options() -> pd.Series:
     """What the filters can offer (``metrics.filter_options``' one row), whatever is selected."""
     return metric("filter_options", Filters()).iloc[0]
@@ -244,6 +300,81 @@ def as_of() -> dt.date | None:
     """The store's as-of date."""
     value = metric("as_of_date", Filters()).iloc[0]["as_of_date"]
     return None if pd.isna(value) else pd.Timestamp(value).date()
+
+
+# --- warm-up ---------------------------------------------------------------------------------
+
+WARM_UP_ENV = "FUNNEL_WARM_UP"  # "0": never warm up; "1": also outside `streamlit run`
+# What the pages read with the default filters, most expensive first: the first visitor's own
+# run starts with the cheap sidebar reads and conversion, so the two work on different keys
+# (Streamlit computes one key once: a run that needs a key being warmed waits for it).
+WARM_METRICS = (
+    "funnel_by_channel",
+    "time_to_win_curve",
+    "weekly_cohorts",
+    "headline_by_week",
+    "open_by_temperature",
+    "conversion_by_channel",
+    "leads_by_week",
+    "lead_volume_vs_previous",
+    "leads_by_channel",
+    "spend_by_channel",
+)
+_log = logging.getLogger(__name__)
+
+
+def start_warm_up() -> None:
+    """Once per server process and store (app.py, when the store has leads): fill Streamlit's
+    caches with what the pages show under the default filters, in a background thread, so the
+    first visits after a start find them computed (docs/PERFORMANCE.md, gap 5). Not in AppTest
+    (whose runtime is a mock), unless ``FUNNEL_WARM_UP=1``."""
+    wanted = os.environ.get(WARM_UP_ENV, "")
+    if wanted == "0" or (wanted != "1" and not _served()):
+        return
+    _warm_up_thread(str(db_path()))
+
+
+def _served() -> bool:
+    from streamlit.runtime import Runtime
+
+    return Runtime.exists() and type(Runtime.instance()) is Runtime
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_up_thread(db: str) -> threading.Thread:
+    thread = threading.Thread(target=_warm_up_quietly, args=(db,), name="funnel-warm-up",
+                              daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm_up_quietly(db: str) -> None:
+    try:
+        warm_up(db)
+    except Exception:  # a cache left cold is no error: the pages compute what they need
+        _log.warning("warming the dashboard's caches stopped early", exc_info=True)
+
+
+def warm_up(db: str) -> list[str]:
+    """Compute and cache the default-filter metrics and head-to-heads of the pages; returns
+    what it warmed. Reads like a page does: a cursor per query, under the read lock."""
+    from funnel import app_findings
+
+    h = _open(db)
+    with reader(h) as cur:
+        rev = store.revision(cur)
+    everything = Filters()
+    warmed = []
+    for name in (*WARM_METRICS, "filter_options", "as_of_date"):
+        _metric(h, db, rev, name, everything)
+        warmed.append(name)
+    conversion = _metric(h, db, rev, "conversion_by_channel", everything)
+    pairs = [app_findings.finding_pair(conversion),
+             app_findings.default_pair(list(conversion["channel"]))]
+    for pair in dict.fromkeys(p for p in pairs if p is not None):
+        _head_to_head(h, db, rev, *pair, everything)
+        warmed.append("head_to_head:" + "/".join(pair))
+    return warmed
 
 
 # --- filters ---------------------------------------------------------------------------------

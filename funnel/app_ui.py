@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from funnel import app_docs, app_state, charts
+from funnel import app_docs, app_preload, app_state, charts
 
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 DEFINITIONS_PAGE = "app_pages/definitions.py"
@@ -50,9 +50,21 @@ def chart(
     if not charts.has_rows(df, value_column):
         st.info(empty_message, icon=":material/filter_alt_off:")
         return False
-    st.plotly_chart(build(df, *args, **kwargs), config=PLOTLY_CONFIG, key=key,
-                    width="stretch", theme=None)
+    plot(build, df, *args, key=key, **kwargs)
     return True
+
+
+def plot(build: Callable[..., go.Figure], data, *args, key: str | None = None, **kwargs) -> None:
+    """Draw ``build(data, ...)``: a ``funnel.charts`` builder, its figure cached by what it
+    draws (``app_state.figure``)."""
+    draw(app_state.figure(build, data, *args, **kwargs), key=key)
+
+
+def draw(fig: go.Figure, config: dict | None = None, key: str | None = None, where=None) -> None:
+    """Draw a figure at full width, in ``where`` (a column, ...) or in place."""
+    app_preload.done()  # the page's first chart replaces the invisible one
+    (where or st).plotly_chart(fig, config=config or PLOTLY_CONFIG, key=key, width="stretch",
+                               theme=None)
 
 
 def first_run() -> None:

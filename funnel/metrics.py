@@ -135,23 +135,36 @@ def time_to_win_rows(con, start=None, end=None, channels=None, owners=None) -> p
     return _fetch(con, "time_to_win_rows", start, end, channels, owners)
 
 
-def time_to_win(con, start=None, end=None, channels=None, owners=None) -> pd.DataFrame:
+def time_to_win(
+    con, start=None, end=None, channels=None, owners=None, rows: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Kaplan-Meier median days to win per channel, open and lost leads censored.
 
     Columns: channel, leads, wins, median_days, median_ci_low, median_ci_high (None where the
-    curve or its interval does not reach 50%).
+    curve or its interval does not reach 50%). ``rows``: :func:`time_to_win_rows` for the
+    same filters when the caller has them already (the app reads them once for the summary
+    and the curve); then nothing is read from ``con``.
     """
-    rows = time_to_win_rows(con, start, end, channels, owners)
+    if rows is None:
+        rows = time_to_win_rows(con, start, end, channels, owners)
     return stats.time_to_win(rows)[0]
 
 
-def time_to_win_curve(con, start=None, end=None, channels=None, owners=None) -> pd.DataFrame:
+def time_to_win_curve(
+    con, start=None, end=None, channels=None, owners=None, rows: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Kaplan-Meier curve per channel.
 
     Columns: channel, days, survival (share not yet won), ci_low, ci_high, won_share.
+    ``rows``: as for :func:`time_to_win`.
     """
-    rows = time_to_win_rows(con, start, end, channels, owners)
+    if rows is None:
+        rows = time_to_win_rows(con, start, end, channels, owners)
     return stats.time_to_win(rows)[1]
+
+
+# Metrics computed from another metric's result, which a caller may pass as ``rows=``.
+READS_ROWS_OF = {"time_to_win": "time_to_win_rows", "time_to_win_curve": "time_to_win_rows"}
 
 
 def headline_by_week(con, start=None, end=None, channels=None, owners=None) -> pd.DataFrame:

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import math
-import warnings
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -98,39 +98,46 @@ def kaplan_meier(days, is_won, counts=None, confidence: float = 0.95) -> dict:
 
     ``days``: duration of each lead (or group of identical leads, with ``counts``); ``is_won``:
     True where the lead was won at that time, False where it was censored (still open at the
-    as-of date, or lost). Uses ``scipy.stats.ecdf`` on ``CensoredData``; the pointwise interval
-    is Greenwood's with the log-log transform. The median is the first time the curve is at or
-    below 0.5; its interval is where the interval's lower and upper curves first reach 0.5
-    (Brookmeyer-Crowley style, as lifelines does); ``None`` where not reached.
+    as-of date, or lost). Computed on the grouped rows as they come (no row per lead): at each
+    distinct time t, n = leads with a duration >= t (at risk), d = wins at t, and
+    S(t) = prod(1 - d/n); the pointwise interval is Greenwood's variance with the log-log
+    transform (what ``scipy.stats.ecdf(...).sf.confidence_interval(method="log-log")`` gives,
+    to rounding). The median is the first time the curve is at or below 0.5; its interval is
+    where the interval's lower and upper curves first reach 0.5 (Brookmeyer-Crowley style, as
+    lifelines does); ``None`` where not reached.
 
     Returns ``{"curve": DataFrame(days, survival, ci_low, ci_high), "leads", "wins",
     "median_days", "median_ci_low", "median_ci_high"}``; the curve starts at (0, 1).
     """
     days = np.asarray(days, dtype=float)
     won = np.asarray(is_won, dtype=bool)
-    reps = np.ones(len(days), dtype=int) if counts is None else np.asarray(counts, dtype=int)
-    days, won = np.repeat(days, reps), np.repeat(won, reps)
-    result = {"leads": int(len(days)), "wins": int(won.sum()),
+    reps = (np.ones(len(days), dtype=np.int64) if counts is None
+            else np.asarray(counts, dtype=np.int64))
+    keep = reps > 0
+    days, won, reps = days[keep], won[keep], reps[keep]
+    if np.isnan(days).any() or np.isinf(days[won]).any():
+        raise ValueError("kaplan_meier: durations must be numbers (a win's duration finite)")
+    leads, wins = int(reps.sum()), int(reps[won].sum())
+    result = {"leads": leads, "wins": wins,
               "median_days": None, "median_ci_low": None, "median_ci_high": None}
     start = pd.DataFrame({"days": [0.0], "survival": [1.0], "ci_low": [1.0], "ci_high": [1.0]})
-    if len(days) == 0:
+    if leads == 0:
         result["curve"] = start.iloc[0:0]
         return result
-    from scipy import stats as sps  # ~0.7 s to import: only where a curve is drawn
-
-    data = sps.CensoredData(uncensored=days[won], right=days[~won])
-    sf = sps.ecdf(data).sf
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # undefined where survival is 0 or 1
-        band = sf.confidence_interval(confidence_level=confidence, method="log-log")
-    survival = np.asarray(sf.probabilities, dtype=float)
-    low = np.asarray(band.low.probabilities, dtype=float)
-    high = np.asarray(band.high.probabilities, dtype=float)
+    times, where = np.unique(days, return_inverse=True)
+    at_time = np.zeros(len(times), dtype=np.int64)  # leads whose duration is this time
+    np.add.at(at_time, where, reps)
+    d = np.zeros(len(times), dtype=np.int64)  # wins at this time
+    np.add.at(d, where[won], reps[won])
+    n = np.cumsum(at_time[::-1])[::-1]  # at risk: leads with a duration >= this time
+    # S = prod(1 - d/n); without censoring, the plain empirical survival function (as scipy
+    # computes it: the same value, rounded the same way)
+    survival = 1 - np.cumsum(d) / leads if wins == leads else np.cumprod((n - d) / n)
+    low, high = _log_log_band(survival, n, d, confidence)
     low = np.where(np.isnan(low) & (survival >= 1.0), 1.0, low)
     high = np.where(np.isnan(high) & (survival >= 1.0), 1.0, high)
     low = np.where(np.isnan(low) & (survival <= 0.0), 0.0, low)
-    curve = pd.DataFrame({"days": np.asarray(sf.quantiles, dtype=float), "survival": survival,
-                          "ci_low": low, "ci_high": high})
+    curve = pd.DataFrame({"days": times, "survival": survival, "ci_low": low, "ci_high": high})
     if curve["days"].iloc[0] > 0:
         curve = pd.concat([start, curve], ignore_index=True)
     result["curve"] = curve
@@ -138,6 +145,21 @@ def kaplan_meier(days, is_won, counts=None, confidence: float = 0.95) -> dict:
     result["median_ci_low"] = _first_at_or_below(curve["days"], curve["ci_low"], 0.5)
     result["median_ci_high"] = _first_at_or_below(curve["days"], curve["ci_high"], 0.5)
     return result
+
+
+def _log_log_band(
+    survival: np.ndarray, n: np.ndarray, d: np.ndarray, confidence: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Greenwood's variance, log(-log S) transformed: the pointwise band of S, clipped to
+    [0, 1]; NaN where undefined (S = 1 before any win, S = 0 after the last lead)."""
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    with np.errstate(all="ignore"):  # log(1) = 0 divides; S = 0 and n = d give inf or NaN
+        var = 1 / np.log(survival) ** 2 * np.cumsum(d / (n * (n - d)))
+        se = np.sqrt(var)
+        log_log = np.log(-np.log(survival))
+        low = np.exp(-np.exp(log_log + z * se))
+        high = np.exp(-np.exp(log_log - z * se))
+    return np.clip(low, 0, 1), np.clip(high, 0, 1)
 
 
 def step_curve_on_grid(curve: pd.DataFrame, max_points: int = CURVE_POINTS) -> pd.DataFrame:

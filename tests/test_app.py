@@ -577,3 +577,131 @@ def test_stored_spend_edited_in_place(demo_db):
     assert after.loc[row, "Channel"] == "Referral" and len(after) == len(stored)
     unchanged = after.drop(index=row)[["Money ($)", "Hours"]]
     pd.testing.assert_frame_equal(unchanged, stored.drop(index=row)[["Money ($)", "Hours"]])
+
+
+# --- speed: cached figures, the plotly preload, the warm-up (docs/PERFORMANCE.md) -------------
+
+
+def test_a_rerun_draws_the_cached_figures_without_building_them(demo_db, monkeypatch):
+    from funnel import charts
+
+    built = []
+    original = charts.funnel_by_channel
+
+    def counting(*args, **kwargs):
+        built.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(charts, "funnel_by_channel", counting)
+    at = run_page("app_pages/sales.py")
+    assert len(built) == 1
+    at.run()  # a widget click reruns the page: the figure comes from the cache
+    assert_clean(at)
+    assert len(built) == 1
+    assert len(at.get("plotly_chart")) == 6
+    at.sidebar.multiselect(key="filter_channels").set_value(["referral", "cold_call"]).run()
+    assert_clean(at)
+    assert len(built) == 2  # other data: another figure
+
+
+def test_figure_cache_keys_on_the_builder_and_the_data(demo_db):
+    from funnel import app_state, charts, metrics, store
+
+    con = store.connect(demo_db, read_only=True)
+    try:
+        conversion = metrics.conversion_by_channel(con)
+    finally:
+        con.close()
+    first = app_state.figure(charts.conversion_by_channel, conversion)
+    assert first.to_dict() == charts.conversion_by_channel(conversion).to_dict()
+    again = app_state.figure(charts.conversion_by_channel, conversion.copy())
+    assert again.to_dict() == first.to_dict()
+    other = app_state.figure(charts.value_per_lead, conversion)  # same data, other chart
+    assert other.to_dict() == charts.value_per_lead(conversion).to_dict()
+    fewer = conversion.head(2)
+    assert app_state.figure(charts.conversion_by_channel, fewer).to_dict() \
+        == charts.conversion_by_channel(fewer).to_dict()
+
+
+def test_the_invisible_plotly_chart_is_gone_when_the_run_ends(demo_db):
+    from funnel import app_preload
+
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.switch_page("app_pages/definitions.py")  # a page without charts: removed at the end
+    at.run()
+    assert_clean(at)
+    assert at.session_state[app_preload.PRELOADED_KEY]
+    assert not at.get("plotly_chart")
+    assert app_preload.SLOT_KEY not in at.session_state
+    at.switch_page("app_pages/sales.py")  # later runs draw it no more
+    at.run()
+    assert_clean(at)
+    assert len(at.get("plotly_chart")) == 6 and not at.sidebar.get("plotly_chart")
+
+
+def test_the_sales_pickers_rerun_only_their_section():
+    import ast
+
+    source = (APP.parent / "app_pages" / "sales.py").read_text()
+    fragments = {
+        node.name: ast.unparse(node) for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.FunctionDef)
+        and any(ast.unparse(d) == "st.fragment" for d in node.decorator_list)
+    }
+    assert "'h2h_a'" in fragments.get("head_to_head", "")
+    assert "'ttw_channels'" in fragments.get("time_to_win", "")
+
+
+def test_warm_up_fills_the_caches_the_pages_read(demo_db, monkeypatch, caplog):
+    from funnel import app_state, metrics
+
+    monkeypatch.setenv(app_state.WARM_UP_ENV, "1")  # the thread starts outside a server too
+    at = run_page()
+    app_state._warm_up_thread(str(demo_db)).join(timeout=60)
+    assert "stopped early" not in caplog.text
+    warmed = app_state.warm_up(str(demo_db))  # again, directly: every entry a cache hit now
+    assert "funnel_by_channel" in warmed and "head_to_head:referral/cold_call" in warmed
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("computed again: the warm-up did not cache it")
+
+    for name in app_state.WARM_METRICS:
+        monkeypatch.setitem(metrics.METRICS, name, not_again)
+    monkeypatch.setattr(metrics, "head_to_head", not_again)
+    for page in ("app_pages/sales.py", "app_pages/overview.py", "app_pages/marketing.py"):
+        at.switch_page(page)
+        at.run()
+        assert_clean(at)
+
+
+def test_no_warm_up_in_apptest_unless_asked(demo_db, monkeypatch):
+    from funnel import app_state
+
+    started = []
+    monkeypatch.setattr(app_state, "_warm_up_thread", lambda db: started.append(db))
+    run_page()
+    assert not started
+    monkeypatch.setenv(app_state.WARM_UP_ENV, "1")
+    run_page()
+    assert started == [str(demo_db)]
+
+
+def test_time_to_win_summary_and_curve_read_their_rows_once(demo_db, monkeypatch):
+    from funnel import app_state, metrics, store
+
+    reads = []
+    original = store.fetch_df
+
+    def counting(con, name, params=None):
+        reads.append(name)
+        return original(con, name, params)
+
+    monkeypatch.setattr(store, "fetch_df", counting)
+    h, db = app_state.handle(), str(app_state.db_path())
+    everything = app_state.Filters()
+    summary = app_state._metric(h, db, 1, "time_to_win", everything)
+    curve = app_state._metric(h, db, 1, "time_to_win_curve", everything)
+    assert reads.count("metrics/time_to_win_rows") == 1
+    with app_state.reader(h) as cur:  # each on its own, as the report computes them
+        pd.testing.assert_frame_equal(summary, metrics.time_to_win(cur))
+        pd.testing.assert_frame_equal(curve, metrics.time_to_win_curve(cur))

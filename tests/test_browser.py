@@ -60,6 +60,8 @@ def assert_no_error_on(page, name: str) -> None:
         assert word not in text, f"{word!r} on the {name} page"
     assert page.locator("[data-testid='stException']").count() == 0, name
     assert page.locator("[data-testid='stAlertContentError']").count() == 0, name
+    # the invisible chart that starts plotly's bundle early is gone once the page is drawn
+    assert page.locator("[data-testid='stSidebar'] .js-plotly-plot").count() == 0, name
 
 
 def visit_every_page(page, url: str, prefix: str) -> None:

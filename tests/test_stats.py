@@ -135,6 +135,67 @@ def test_kaplan_meier_without_wins_or_leads():
     assert empty["curve"].empty and empty["median_days"] is None
 
 
+def _scipy_kaplan_meier(days, won, counts) -> pd.DataFrame:
+    """The curve as it was computed before: one value per lead (np.repeat), then
+    scipy.stats.ecdf on CensoredData and its log-log band (the reference)."""
+    import warnings
+
+    from scipy import stats as sps
+
+    days = np.repeat(np.asarray(days, dtype=float), counts)
+    won = np.repeat(np.asarray(won, dtype=bool), counts)
+    sf = sps.ecdf(sps.CensoredData(uncensored=days[won], right=days[~won])).sf
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        band = sf.confidence_interval(confidence_level=0.95, method="log-log")
+    survival = np.asarray(sf.probabilities, dtype=float)
+    low = np.asarray(band.low.probabilities, dtype=float)
+    high = np.asarray(band.high.probabilities, dtype=float)
+    low = np.where(np.isnan(low) & (survival >= 1.0), 1.0, low)
+    high = np.where(np.isnan(high) & (survival >= 1.0), 1.0, high)
+    low = np.where(np.isnan(low) & (survival <= 0.0), 0.0, low)
+    return pd.DataFrame({"days": np.asarray(sf.quantiles, dtype=float), "survival": survival,
+                         "ci_low": low, "ci_high": high})
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_kaplan_meier_on_grouped_rows_equals_scipy_on_one_row_per_lead(seed):
+    pytest.importorskip("scipy")
+    rng = np.random.default_rng(seed)
+    size = int(rng.integers(1, 400))
+    # few distinct durations (ties between wins, between censored, and across both), some
+    # groups of 0 leads, all-won (uncensored) and never-won samples among the seeds
+    days = rng.integers(0, 60, size).astype(float) / rng.choice([1, 2, 24])
+    won = rng.random(size) < [0.3, 1.0, 0.0, 0.6][seed % 4]
+    counts = rng.integers(0 if seed % 3 == 0 else 1, 40, size)
+    if counts.sum() == 0:
+        counts[0] = 1
+    km = stats.kaplan_meier(days, won, counts)
+    expected = _scipy_kaplan_meier(days, won, counts)
+    curve = km["curve"]
+    if curve["days"].iloc[0] == 0.0 and expected["days"].iloc[0] > 0:
+        curve = curve.iloc[1:].reset_index(drop=True)  # the (0, 1) start both get
+    assert curve["days"].tolist() == expected["days"].tolist()
+    for column in ("survival", "ci_low", "ci_high"):
+        np.testing.assert_allclose(curve[column], expected[column], rtol=0, atol=1e-12,
+                                   equal_nan=True, err_msg=column)
+    assert (km["leads"], km["wins"]) == (int(counts.sum()), int(counts[won].sum()))
+    for key, column in (("median_days", "survival"), ("median_ci_low", "ci_low"),
+                        ("median_ci_high", "ci_high")):
+        hit = expected[column].to_numpy() <= 0.5
+        reached = float(expected["days"].to_numpy()[hit][0]) if hit.any() else None
+        assert km[key] == reached, key
+
+
+def test_kaplan_meier_needs_no_scipy(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "scipy", None)  # any import of scipy now fails
+    monkeypatch.setitem(sys.modules, "scipy.stats", None)
+    km = stats.kaplan_meier(DAYS, WON)
+    assert km["median_days"] == 30.0
+
+
 def test_time_to_win_per_channel_and_grid():
     rows = pd.DataFrame({
         "channel": ["b", "b", "a", "a", "a", "a", "a", "a"],
