@@ -219,7 +219,7 @@ def _check_counts(db: Path, meta: dict, archive: Path) -> None:
     from funnel import store
 
     try:
-        con = store.connect(db, read_only=True)
+        con = store.connect(db, read_only=True, upgrade=False)  # as backed up
     except (duckdb.Error, RuntimeError) as exc:
         raise BackupError(
             f"{archive}: the store inside cannot be opened: {_first_line(exc)}"

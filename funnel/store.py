@@ -46,8 +46,12 @@ def _config() -> dict[str, Any]:
     }
 
 
-def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: str | Path | None = None, read_only: bool = False, upgrade: bool = True
+) -> duckdb.DuckDBPyConnection:
     """Open the store with Funnel's settings, creating or migrating its schema when writable.
+    A read-only open of a store from an older Funnel migrates it first, unless ``upgrade`` is
+    False (checking a backup: it must be read as it was written).
 
     Use one connection per process and ``con.cursor()`` per thread or query.
     """
@@ -55,7 +59,7 @@ def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.D
     if not read_only:
         db.parent.mkdir(parents=True, exist_ok=True)
     con = _open(db, read_only)
-    if read_only and 0 < schema_version(con) < SCHEMA_VERSION:
+    if read_only and upgrade and 0 < schema_version(con) < SCHEMA_VERSION:
         # a store written by an older Funnel: queries expect the newer columns, so migrate it
         # once through a short-lived writable connection (skipped if another process holds it:
         # a writer of this version has migrated it already)
