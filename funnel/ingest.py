@@ -69,7 +69,10 @@ def preview(
     options = options or IngestOptions()
     name = file_name or path.name
     readers.check_upload_size(path, name)
-    staged = readers.stage_file(con, path, path.read_bytes(), name)
+    try:
+        staged = readers.stage_file(con, path, None, name)
+    finally:
+        readers.drop_staging(con)  # only the header was wanted: free the staged rows now
     mapping = map_columns(staged.headers, options.mapping)
     return mapping, staged.headers
 
@@ -86,11 +89,8 @@ def ingest_file(
     name = file_name or path.name
     _check_fields(name, options)
     readers.check_upload_size(path, name)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise IngestError(name, f"cannot be read: {exc.strerror or exc}") from exc
-    sha = hashlib.sha256(data).hexdigest()
+    facts = readers.scan_file(path, name)  # hashed in pieces: the file is never held whole
+    sha = facts.sha256
     db = Path(db_path or store.default_db_path())
     raw_root = store.uploads_folder(con) or raw_uploads.folder(db)
     fingerprint = options.fingerprint()
@@ -99,16 +99,16 @@ def ingest_file(
     )
     if earlier:
         if raw_uploads.keep_enabled():  # an upload from before raw bytes were kept
-            raw_uploads.keep(raw_root, data, sha)
+            _keep(raw_root, path, facts, name)
         return _already_ingested(con, name, int(earlier[0]))
 
     # The bytes are kept before the transaction commits (a rebuild needs every committed
     # upload's bytes) and removed again if this ingest fails.
     kept, kept_now = None, False
     if raw_uploads.keep_enabled():
-        kept, kept_now = raw_uploads.keep(raw_root, data, sha)
+        kept, kept_now = _keep(raw_root, path, facts, name)
     try:
-        upload_id = _stage_and_write(con, kept or path, data, name, sha, fingerprint, options, db)
+        upload_id = _stage_and_write(con, kept or path, facts, name, fingerprint, options, db)
     except BaseException:
         if kept_now:
             raw_uploads.discard(kept)
@@ -120,23 +120,52 @@ def ingest_file(
     return _result(con, name, None, {}, upload_id, already=False)
 
 
+def _keep(raw_root: Path, path: Path, facts: readers.FileFacts, name: str):
+    """Copy the file into the raw-uploads folder as ``<sha256>``: (path, written now)."""
+    kept, kept_now = raw_uploads.keep(raw_root, path, facts.sha256)
+    if kept_now and kept.stat().st_size != facts.size:
+        raw_uploads.discard(kept)
+        raise IngestError(
+            name, "changed while it was being read; wait until it is fully written and upload "
+            "it again."
+        )
+    return kept, kept_now
+
+
 def _stage_and_write(
-    con, path: Path, data: bytes, name: str, sha: str, fingerprint: str,
+    con, path: Path, facts: readers.FileFacts, name: str, fingerprint: str,
     options: IngestOptions, db: Path,
 ) -> int:
-    """Stage, map and type the file, then write it in one transaction; the new upload_id."""
-    staged = readers.stage_file(con, path, data, name)
+    """Stage, map and type the file, then write it in one transaction; the new upload_id. The
+    temp tables it stages hold the whole file: they are dropped as soon as it is done."""
+    try:
+        return _stage_type_write(con, path, facts, name, fingerprint, options, db)
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            readers.drop_staging(con)
+
+
+def _stage_type_write(
+    con, path: Path, facts: readers.FileFacts, name: str, fingerprint: str,
+    options: IngestOptions, db: Path,
+) -> int:
+    sha = facts.sha256
+    staged = readers.stage_file(con, path, None, name, facts=facts)
     mapping = map_columns(staged.headers, options.mapping)
     _check_mapping(name, mapping, staged.headers)
     pads = pii.hmac_pads(pii.load_key(db))
 
     rowid_base = store.fetch_one(con, "ingest/raw_rowid_base")[0] or 0
-    con.execute(
-        ingest_sql.staged_table(mapping.columns), {**_set_params(options), "rowid_base": rowid_base}
-    )
+    contiguous = staged.rows_structural_rejects == 0
+    params = {**_set_params(options), "rowid_base": rowid_base}
+    if contiguous:
+        params["first_row"] = staged.first_row
+    con.execute(ingest_sql.staged_table(mapping.columns, contiguous), params)
     present = [f for f in DATE_FIELDS if f in mapping.columns or f in options.constants]
     families = dates.choose_families(con, present)
     store.run(con, "ingest/typed_rows", _typing_params(con, mapping, options, families))
+    # before the transaction: a temp table dropped inside one holds its memory until COMMIT
+    store.run(con, "ingest/drop_staged")
     as_of = options.as_of or _file_as_of(con)
 
     con.execute("BEGIN TRANSACTION")
@@ -237,7 +266,7 @@ def _write(
     )
     store.run(con, "ingest/delete_replaced_leads")
     store.run(con, "ingest/insert_leads", {"upload_id": upload_id})
-    store.run(con, "ingest/insert_events", {"upload_id": upload_id, "as_of": as_of_ts})
+    store.run(con, "ingest/insert_events", {"upload_id": upload_id})
     con.execute(
         ingest_sql.redacted_rows_table(mapping.personal_columns), {"rowid_base": rowid_base}
     )
@@ -292,15 +321,21 @@ def _column_label(mapping: Mapping, options: IngestOptions, fld: str) -> str:
 
 def _typing_params(con, mapping: Mapping, options: IngestOptions, families: dict[str, str]) -> dict:
     params: dict = {}
+    orders = dates.formats_in_use_order(con, families)
     for fld in DATE_FIELDS:
         family = families.get(fld, "iso")
-        params[f"{fld}_formats"] = dates.formats_of(family)
+        params[f"{fld}_formats"] = orders.get(fld) or dates.formats_of(family)
         params[f"{fld}_excel"] = family == dates.EXCEL
     for fld in (*DATE_FIELDS, "value", "converted"):
         params[f"{fld}_col"] = _column_label(mapping, options, fld)
     comma, point = store.fetch_one(con, "ingest/value_format_votes")
     params["value_decimal_comma"] = bool(comma > point)
     return params
+
+
+def _records(con, name: str, params: dict, columns: tuple[str, ...]) -> list[dict]:
+    """The rows of a query as dicts (plain Python values: no pandas on the CLI's path)."""
+    return [dict(zip(columns, row, strict=True)) for row in store.fetch_all(con, name, params)]
 
 
 def _file_as_of(con) -> dt.date:
@@ -318,8 +353,10 @@ def _result(
     row = store.fetch_one(con, "ingest/upload_summary", {"upload_id": upload_id})
     (_, _, source, as_of, read, loaded, rejected, duplicate, mapping_json, settings_json) = row
     settings = json.loads(settings_json)
-    unmapped = store.fetch_df(con, "ingest/unmapped_values", {"upload_id": upload_id})
-    rejects = store.fetch_df(con, "ingest/rejected_sample", {"upload_id": upload_id, "limit": 20})
+    unmapped = _records(con, "ingest/unmapped_values", {"upload_id": upload_id},
+                        ("kind", "raw_value", "stored_as", "leads"))
+    rejects = _records(con, "ingest/rejected_sample", {"upload_id": upload_id, "limit": 20},
+                       ("row_number", "column_name", "reason"))
     from funnel.mapping import GENERIC, PROFILES
 
     labels = {p.name: p.label for p in [*PROFILES, GENERIC]}
@@ -336,6 +373,6 @@ def _result(
         as_of=as_of.isoformat() if as_of else None,
         mapping=json.loads(mapping_json),
         date_formats=settings.get("date_formats", families),
-        unmapped=unmapped.to_dict("records"),
-        rejects_sample=rejects.to_dict("records"),
+        unmapped=unmapped,
+        rejects_sample=rejects,
     )

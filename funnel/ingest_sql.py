@@ -26,13 +26,20 @@ STAGED_COLUMNS = {
 }
 
 
-def staged_table(columns: dict[str, str]) -> str:
+def staged_table(columns: dict[str, str], contiguous: bool = False) -> str:
     """CREATE the temp table ``staged``: each mapped column trimmed, empty -> the --set value.
 
+    ``contiguous``: no record of the file was broken, so the n-th staged record is spreadsheet
+    row ``$first_row + n`` and the join with ``row_map`` is not needed (0.4 s of CPU at 1M rows).
     Bound parameters: ``$set_<field>`` for every field (NULL when not set), ``$rowid_base``
-    (the first rowid of raw_rows).
+    (the first rowid of raw_rows) and, when contiguous, ``$first_row`` (the first data row).
     """
-    select = ["m.row_number"]
+    if contiguous:
+        select = ["r.rowid - $rowid_base + $first_row AS row_number"]
+        source = " FROM raw_rows r"
+    else:
+        select = ["m.row_number"]
+        source = " FROM raw_rows r JOIN row_map m ON m.ordinal = r.rowid - $rowid_base"
     for staged, fld in STAGED_COLUMNS.items():
         default = f"CAST($set_{fld} AS VARCHAR)"
         if fld in columns:
@@ -40,11 +47,7 @@ def staged_table(columns: dict[str, str]) -> str:
             select.append(f"coalesce({cell}, {default}) AS {staged}")
         else:
             select.append(f"{default} AS {staged}")
-    return (
-        "CREATE TEMP TABLE staged AS SELECT "
-        + ", ".join(select)
-        + " FROM raw_rows r JOIN row_map m ON m.ordinal = r.rowid - $rowid_base"
-    )
+    return "CREATE TEMP TABLE staged AS SELECT " + ", ".join(select) + source
 
 
 def redacted_rows_table(personal_columns: list[str]) -> str:

@@ -59,12 +59,14 @@ def raw_path(root: Path, sha256: str) -> Path:
     return root / sha256
 
 
-def keep(root: Path, data: bytes, sha256: str) -> tuple[Path, bool]:
-    """Store ``data`` as ``root/<sha256>`` unless already there: (path, written now)."""
+def keep(root: Path, source: bytes | Path, sha256: str) -> tuple[Path, bool]:
+    """Store ``source`` (bytes, or a file copied in pieces) as ``root/<sha256>`` unless already
+    there: (path, written now)."""
     path = raw_path(ensure_folder(root), sha256)
-    if path.is_file() and path.stat().st_size == len(data):
+    size = len(source) if isinstance(source, bytes) else Path(source).stat().st_size
+    if path.is_file() and path.stat().st_size == size:
         return path, False
-    _write_private(path, data)
+    _write_private(path, source)
     return path, True
 
 
@@ -74,13 +76,18 @@ def discard(path: Path | None) -> None:
         path.unlink(missing_ok=True)
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    """Write ``path`` atomically (temp file, fsync, rename), mode 0600."""
+def _write_private(path: Path, data: bytes | Path) -> None:
+    """Write ``path`` atomically (temp file, fsync, rename), mode 0600, from bytes or a copy of
+    a file (in pieces: the file is never held whole)."""
     part = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
     fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as out:
-            out.write(data)
+            if isinstance(data, bytes):
+                out.write(data)
+            else:
+                with open(data, "rb") as src:
+                    shutil.copyfileobj(src, out)  # 64 KB at a time
             out.flush()
             os.fsync(out.fileno())
         os.replace(part, path)

@@ -9,16 +9,17 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import hashlib
 import io
 import os
 import re
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 from funnel import raw_uploads, store
 from funnel.errors import IngestError
@@ -26,6 +27,11 @@ from funnel.errors import IngestError
 DELIMITERS = [",", ";", "\t", "|"]
 MAX_CELL_BYTES = 32_000_000
 XLSX_MAGIC = b"PK\x03\x04"
+UTF8_BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+CHUNK_BYTES = 1 << 20  # a file is read in pieces of this size, never whole
+SNIFF_CHARS = 2_000_000  # characters read for the delimiter, the header and the line ends
+HEAD_BYTES = 4 * SNIFF_CHARS  # bytes that hold SNIFF_CHARS characters in any encoding
 DEFAULT_MAX_UPLOAD_MB = 200  # as Streamlit's maxUploadSize: MB of 1,048,576 bytes
 # A workbook is read whole into memory (python-calamine allocates every cell of the used range,
 # and aborts the process when it cannot): bound what a small file can make it allocate.
@@ -42,6 +48,7 @@ class StagedFile:
     rows_structural_rejects: int
     encoding: str
     delimiter: str | None
+    first_row: int = 2  # the spreadsheet row number of the first data row
 
 
 def decode_text(data: bytes, file_name: str) -> tuple[str, str]:
@@ -107,6 +114,90 @@ def looks_binary(data: bytes) -> bool:
     return controls / len(sample) > 0.05
 
 
+@dataclass(frozen=True)
+class FileFacts:
+    """What one pass over a file's bytes found, without holding the file in memory."""
+
+    size: int
+    sha256: str
+    head: bytes  # the first HEAD_BYTES bytes
+    blank: bool  # nothing but whitespace (or nothing at all)
+    nul_at: int | None  # where the first NUL byte is, counted after a UTF-8 BOM
+    utf8: bool  # valid UTF-8 after a UTF-8 BOM (not checked for UTF-16 text)
+    has_cr: bool  # holds a CR byte
+
+
+class _Scan:
+    """Fed a file piece by piece, gathers its :class:`FileFacts`."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.hash = hashlib.sha256()
+        self.head = b""
+        self.blank = True
+        self.nul_at: int | None = None
+        self.has_cr = False
+        self.utf8 = True
+        self._decoder = None  # a UTF-8 decoder, once the first piece shows it is needed
+        self._bom = 0
+
+    def feed(self, piece: bytes) -> None:
+        if self.size == 0:
+            self._start(piece)
+        start = self._bom if self.size == 0 else 0
+        self.hash.update(piece)
+        if len(self.head) < HEAD_BYTES:
+            self.head += piece[: HEAD_BYTES - len(self.head)]
+        self.blank = self.blank and not piece.strip()
+        if self.nul_at is None and (pos := piece.find(b"\x00", start)) >= 0:
+            self.nul_at = self.size + pos - self._bom
+        self.has_cr = self.has_cr or b"\r" in piece
+        if self._decoder is not None and self.utf8:
+            try:
+                self._decoder.decode(memoryview(piece)[start:])
+            except UnicodeDecodeError:
+                self.utf8 = False
+        self.size += len(piece)
+
+    def _start(self, piece: bytes) -> None:
+        if not piece.startswith(UTF16_BOMS):
+            self._decoder = codecs.getincrementaldecoder("utf-8")()
+            self._bom = _bom_length(piece)
+
+    def facts(self) -> FileFacts:
+        if self._decoder is not None and self.utf8:
+            try:
+                self._decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                self.utf8 = False
+        return FileFacts(self.size, self.hash.hexdigest(), self.head, self.blank, self.nul_at,
+                         self.utf8, self.has_cr)
+
+
+def scan_file(path: Path, file_name: str) -> FileFacts:
+    """Hash and check a file in one pass of CHUNK_BYTES pieces (it is never held whole)."""
+    scan = _Scan()
+    cap = max_upload_bytes()
+    try:
+        with open(path, "rb") as handle:
+            while piece := handle.read(CHUNK_BYTES):
+                scan.feed(piece)
+                if scan.size > cap:  # grew past the cap since it was checked
+                    _check_size(max(scan.size, os.fstat(handle.fileno()).st_size), file_name)
+    except OSError as exc:
+        raise IngestError(file_name, f"cannot be read: {exc.strerror or exc}") from exc
+    return scan.facts()
+
+
+def scan_bytes(data: bytes) -> FileFacts:
+    """The :class:`FileFacts` of bytes already in memory."""
+    scan = _Scan()
+    view = memoryview(data)
+    for start in range(0, len(data), CHUNK_BYTES):
+        scan.feed(bytes(view[start : start + CHUNK_BYTES]))
+    return scan.facts()
+
+
 def max_upload_bytes() -> int:
     """The upload cap: ``$FUNNEL_MAX_UPLOAD_MB`` (default 200) megabytes."""
     text = os.environ.get("FUNNEL_MAX_UPLOAD_MB", "").strip()
@@ -144,53 +235,193 @@ def _megabytes(size: int) -> str:
 
 
 def stage_file(
-    con: duckdb.DuckDBPyConnection, path: Path, data: bytes, file_name: str
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    data: bytes | None,
+    file_name: str,
+    facts: FileFacts | None = None,
 ) -> StagedFile:
-    """Load ``data`` (the bytes of ``path``) into temp tables ``raw_rows`` and ``raw_rejects``."""
-    _check_size(len(data), file_name)
-    if not data.strip():
+    """Load the file at ``path`` into temp tables ``raw_rows`` and ``raw_rejects``.
+
+    The file is read in pieces, never whole: ``facts`` (from :func:`scan_file`) or ``data`` (the
+    file's bytes, when a caller holds them anyway) tell its size, encoding and line ends. A UTF-8
+    file DuckDB may read is read where it is; any other is first copied, converted, to UTF-8.
+    """
+    if facts is None:
+        facts = scan_bytes(data) if data is not None else scan_file(path, file_name)
+    _check_size(facts.size, file_name)
+    if facts.blank:
         raise IngestError(file_name, "the file is empty: there is no header and no data to load.")
-    if data.startswith(XLSX_MAGIC):
+    head = facts.head
+    if head.startswith(XLSX_MAGIC):
         return _stage_xlsx(con, path, file_name)
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise IngestError(
             file_name,
             "is an old Excel 97-2003 (.xls) file or a password-protected workbook; save it as "
             ".xlsx (without a password) or CSV and upload that.",
         )
-    if looks_binary(data) and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if looks_binary(head) and not head.startswith(UTF16_BOMS):
         raise IngestError(file_name, "is not a CSV or XLSX file (it holds binary data).")
-    text, encoding = decode_text(data, file_name)
+    encoding = _encoding(facts, file_name)
+    text = _head_text(facts, encoding, file_name)
     delimiter = sniff_delimiter(text)
     headers = _header_record(text, delimiter)
     allowed = store.uploads_folder(con)
     cr_records = _records_end_in_cr(text)
+    utf8 = _Utf8Copy(path, encoding, facts.size, file_name)
     try:
         if cr_records:
             # Old Mac exports end records in CR alone; DuckDB split such a record in two when a
             # quoted cell held a CRLF: read them with LF line ends.
-            _read_staged_copy(con, allowed, _lf_line_ends(text), delimiter, headers)
-        elif encoding == "utf-8" and _duckdb_may_read(path, allowed):
-            _read_csv(con, path, delimiter, headers)
+            _read_staged_copy(con, allowed, utf8.pieces(lf_only=True), delimiter, headers)
+        elif encoding in ("utf-8", "utf-8-sig") and _duckdb_may_read(path, allowed):
+            _read_csv(con, path, delimiter, headers)  # DuckDB skips a UTF-8 BOM itself
         else:
-            utf8 = data if encoding == "utf-8" else text.encode("utf-8")
-            _read_staged_copy(con, allowed, utf8, delimiter, headers)
+            _read_staged_copy(con, allowed, utf8.pieces(lf_only=False), delimiter, headers)
     except duckdb.Error as exc:
-        if "\r" not in text or cr_records:
+        if cr_records or not (utf8.saw_cr if encoding == "utf-16" else facts.has_cr):
             raise _unreadable(file_name, exc) from exc
         # Lines ending one way, then another (CRLF and LF) defeat DuckDB's dialect sniffer:
         # read a copy whose lines all end in LF.
         try:
-            _read_staged_copy(con, allowed, _lf_line_ends(text), delimiter, headers)
+            _read_staged_copy(con, allowed, utf8.pieces(lf_only=True), delimiter, headers)
         except duckdb.Error as again:
             raise _unreadable(file_name, again) from again
     return _finish(con, headers, encoding, delimiter, file_name)
 
 
+def _encoding(facts: FileFacts, file_name: str) -> str:
+    """The file's text encoding as :func:`decode_text` names it (NUL bytes refused)."""
+    if facts.head.startswith(UTF16_BOMS):
+        return "utf-16"
+    if facts.nul_at is not None:
+        raise IngestError(
+            file_name,
+            f"contains a NUL byte at byte {facts.nul_at + 1}: this is not a text CSV. "
+            "Export the data again as CSV (UTF-8) or XLSX.",
+        )
+    if not facts.utf8:
+        return "cp1252"
+    return "utf-8-sig" if facts.head.startswith(UTF8_BOM) else "utf-8"
+
+
+def _head_text(facts: FileFacts, encoding: str, file_name: str) -> str:
+    """The first SNIFF_CHARS characters of the file, for sniffing its delimiter and header."""
+    final = len(facts.head) == facts.size
+    if encoding == "utf-16":
+        decoder = _Utf16Decoder(file_name)
+        text = decoder.decode(facts.head, final=final)
+    elif encoding == "cp1252":
+        text = facts.head[_bom_length(facts.head):].decode("cp1252", errors="latin1_fallback")
+    else:
+        text = codecs.getincrementaldecoder(encoding)().decode(facts.head, final=final)
+    return text[:SNIFF_CHARS]
+
+
+def _bom_length(head: bytes) -> int:
+    return len(UTF8_BOM) if head.startswith(UTF8_BOM) else 0
+
+
+class _Utf16Decoder:
+    """UTF-16 decoded piece by piece; a bad byte is reported at its place in the whole file."""
+
+    def __init__(self, file_name: str) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-16")()
+        self._file_name = file_name
+        self._offset = 0
+
+    def decode(self, piece: bytes, final: bool = False) -> str:
+        buffered = len(self._decoder.getstate()[0])
+        try:
+            text = self._decoder.decode(piece, final=final)
+        except UnicodeDecodeError as exc:
+            raise IngestError(
+                self._file_name,
+                f"starts like UTF-16 text but byte {self._offset - buffered + exc.start + 1} is "
+                "not valid UTF-16; export the data again as CSV (UTF-8) or XLSX.",
+            ) from exc
+        self._offset += len(piece)
+        return text
+
+
+class _Utf8Copy:
+    """The file's text as UTF-8 bytes, piece by piece (for a private copy DuckDB reads)."""
+
+    def __init__(self, path: Path, encoding: str, size: int, file_name: str) -> None:
+        self.path, self.encoding, self.size, self.file_name = path, encoding, size, file_name
+        self.saw_cr = False  # a CR in the text (for UTF-16, known once a copy was made)
+
+    def pieces(self, lf_only: bool) -> Iterator[bytes]:
+        if self.encoding in ("utf-8", "utf-8-sig"):
+            # already valid UTF-8: copy the bytes (CR and LF never occur inside a character)
+            yield from _lf_pieces(self._raw_pieces(), b"\r", b"\n", lf_only)
+        else:
+            yield from (
+                text.encode("utf-8")
+                for text in _lf_pieces(self._text_pieces(), "\r", "\n", lf_only)
+            )
+
+    def _raw_pieces(self) -> Iterator[bytes]:
+        with open(self.path, "rb") as handle:
+            handle.seek(_bom_length(handle.read(len(UTF8_BOM))))
+            while piece := handle.read(CHUNK_BYTES):
+                yield piece
+        _check_unchanged(self.path, self.size, self.file_name)
+
+    def _text_pieces(self) -> Iterator[str]:
+        with open(self.path, "rb") as handle:
+            if self.encoding == "utf-16":
+                decoder = _Utf16Decoder(self.file_name)
+                while piece := handle.read(CHUNK_BYTES):
+                    yield self._seen(decoder.decode(piece))
+                yield self._seen(decoder.decode(b"", final=True))
+            else:  # cp1252: one byte per character; the five bytes it leaves undefined as latin-1
+                handle.seek(_bom_length(handle.read(len(UTF8_BOM))))
+                while piece := handle.read(CHUNK_BYTES):
+                    yield piece.decode("cp1252", errors="latin1_fallback")
+        _check_unchanged(self.path, self.size, self.file_name)
+
+    def _seen(self, text: str) -> str:
+        self.saw_cr = self.saw_cr or "\r" in text
+        return text
+
+
+def _lf_pieces(pieces: Iterable, cr, lf, lf_only: bool) -> Iterator:
+    """``pieces`` with every CRLF and lone CR turned into LF when ``lf_only`` (a CR ending one
+    piece waits for the next, which may start with its LF)."""
+    if not lf_only:
+        yield from pieces
+        return
+    crlf = cr + lf
+    carry = cr[:0]
+    for piece in pieces:
+        piece = carry + piece
+        carry = cr if piece.endswith(cr) else cr[:0]
+        if carry:
+            piece = piece[:-1]
+        yield piece.replace(crlf, lf).replace(cr, lf)
+    if carry:
+        yield lf
+
+
+def _check_unchanged(path: Path, size: int, file_name: str) -> None:
+    """Refuse a file that changed size while it was being read (its hash would not match)."""
+    try:
+        now = path.stat().st_size
+    except OSError as exc:
+        raise IngestError(file_name, f"cannot be read: {exc.strerror or exc}") from exc
+    if now != size:
+        raise IngestError(
+            file_name, "changed while it was being read; wait until it is fully written and "
+            "upload it again."
+        )
+
+
 def _records_end_in_cr(text: str) -> bool:
     """True when the header record ends in a CR not followed by LF."""
     in_quotes = False
-    for i, ch in enumerate(text[:2_000_000]):
+    for i, ch in enumerate(text[:SNIFF_CHARS]):
         if ch == '"':
             in_quotes = not in_quotes
         elif not in_quotes and ch in "\r\n":
@@ -198,19 +429,17 @@ def _records_end_in_cr(text: str) -> bool:
     return False
 
 
-def _lf_line_ends(text: str) -> bytes:
-    return text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
-
-
 def _read_staged_copy(
-    con, allowed: Path | None, utf8: bytes, delimiter: str, headers: list[str]
+    con, allowed: Path | None, utf8: Iterable[bytes], delimiter: str, headers: list[str]
 ) -> None:
-    """Read ``utf8`` from a private copy in the one folder DuckDB may read (deleted after)."""
+    """Read the pieces ``utf8`` from a private copy in the one folder DuckDB may read (deleted
+    after)."""
     with raw_uploads.staging_dir(allowed) as tmp:
         utf8_path = tmp / "upload.csv"
         fd = os.open(utf8_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
-            out.write(utf8)
+            for piece in utf8:
+                out.write(piece)
         _read_csv(con, utf8_path, delimiter, headers)
 
 
@@ -236,7 +465,7 @@ def _duckdb_may_read(path: Path, allowed: Path | None) -> bool:
 
 def _header_record(text: str, delimiter: str) -> list[str]:
     # newline="": a record may end in CR, LF or CRLF (old Mac exports end lines in CR alone)
-    reader = csv.reader(io.StringIO(text[:2_000_000], newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text[:SNIFF_CHARS], newline=""), delimiter=delimiter)
     try:
         first = next(reader)
     except (StopIteration, csv.Error):
@@ -265,7 +494,7 @@ def _unique_names(headers: list[str]) -> list[str]:
 def _read_csv(con, utf8_path: Path, delimiter: str, headers: list[str]) -> None:
     """Stage a UTF-8 CSV file; raises duckdb.Error when DuckDB cannot read it."""
     names = _unique_names(headers)
-    _drop_staging(con)
+    drop_staging(con)
     store.run(
         con,
         "ingest/stage_csv",
@@ -280,7 +509,8 @@ def _read_csv(con, utf8_path: Path, delimiter: str, headers: list[str]) -> None:
     store.run(con, "ingest/stage_row_map", {"first_row": 2})
 
 
-def _drop_staging(con) -> None:
+def drop_staging(con) -> None:
+    """Drop the temp tables an ingest stages (they hold a whole file's rows)."""
     store.run(con, "ingest/drop_staging")
 
 
@@ -289,6 +519,7 @@ def _first_line(exc: Exception) -> str:
 
 
 def _stage_xlsx(con, path: Path, file_name: str) -> StagedFile:
+    import pandas as pd  # not at the top: a CSV ingest from the CLI need not pay its import
     from python_calamine import CalamineWorkbook
 
     check_workbook(path, file_name)
@@ -316,7 +547,7 @@ def _stage_xlsx(con, path: Path, file_name: str) -> StagedFile:
         columns=names,
         dtype="string",
     )
-    _drop_staging(con)
+    drop_staging(con)
     con.register("xlsx_frame", frame)
     try:
         store.run(con, "ingest/stage_frame")
@@ -324,7 +555,7 @@ def _stage_xlsx(con, path: Path, file_name: str) -> StagedFile:
         con.unregister("xlsx_frame")
     store.run(con, "ingest/stage_no_rejects")
     store.run(con, "ingest/stage_row_map", {"first_row": first + 2})
-    return _finish(con, headers, "xlsx", None, file_name)
+    return _finish(con, headers, "xlsx", None, file_name, first_row=first + 2)
 
 
 CELL_REF = re.compile(rb"<(?:\w+:)?(row|c)\b([^>]*)>")
@@ -508,7 +739,8 @@ def _cell_text(cell) -> str:
 
 
 def _finish(
-    con, headers: list[str], encoding: str, delimiter: str | None, file_name: str
+    con, headers: list[str], encoding: str, delimiter: str | None, file_name: str,
+    first_row: int = 2,
 ) -> StagedFile:
     loaded, rejects = store.fetch_one(con, "ingest/staged_counts")
     if loaded + rejects == 0:
@@ -519,4 +751,5 @@ def _finish(
         rows_structural_rejects=int(rejects),
         encoding=encoding,
         delimiter=delimiter,
+        first_row=first_row,
     )

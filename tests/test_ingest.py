@@ -1045,3 +1045,104 @@ def test_a_large_day_first_column_is_read_day_first(con, db_path, tmp_path):
     # lead 123: day 12 after 2020-01-01 = 2020-01-13, minute 3: 09:33 (13/01 cannot be US)
     got = con.execute("SELECT created_at FROM leads WHERE crm_id = '123'").fetchone()[0]
     assert got == dt.datetime(2020, 1, 13, 9, 33)
+
+
+# --- what an ingest leaves behind in memory -----------------------------------------------------
+
+
+def temp_tables(con) -> list[str]:
+    return sorted(
+        r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary "
+            "UNION ALL SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal"
+        ).fetchall()
+    )
+
+
+def test_staging_tables_are_dropped_once_the_upload_is_committed(con, db_path, monkeypatch):
+    # They hold a whole file's rows (raw, typed, keyed, merged): kept until the next ingest,
+    # they were most of the memory a 1M-row upload left behind.
+    ingest_text(con, db_path, "base.csv", BASE, as_of=dt.date(2026, 1, 10))
+    assert temp_tables(con) == []
+
+    def boom(_con):
+        raise RuntimeError("disk full (simulated)")
+
+    monkeypatch.setattr(store, "bump_revision", boom)
+    with pytest.raises(RuntimeError, match="simulated"):
+        ingest_text(con, db_path, "week2.csv", BASE.replace("Contacted", "Proposal"))
+    assert temp_tables(con) == []
+
+
+def test_preview_leaves_no_staged_rows(con, db_path):
+    from funnel.ingest import preview
+
+    path = db_path.parent / "base.csv"
+    path.write_text(BASE, encoding="utf-8")
+    mapping, headers = preview(con, path)
+    assert headers == ["id", "Lead Source", "Created Date", "Stage", "Amount", "Owner"]
+    assert mapping.columns["channel"] == "Lead Source"
+    assert temp_tables(con) == []
+
+
+# --- ISO dates: the formats a column uses are tried first ---------------------------------------
+
+ISO_SHAPES = [
+    "2026-01-05 10:00:00", "2026-01-05", "2026/01/05 10:30", "2026.01.05T10:00:00.25Z",
+    "2026-01-05T10:00:00", "2026-01-05 10:00:00.123456", "2026-01-05 10:00 PM",
+    "2026-01-05 12:00:00 AM", "2026-01-05, 09:15 AM", "2026-01-05, 21:15", "2026-1-5 1:2:3",
+    "2026-01-05T10:00:00Z", "2026-01-05 24:00:00", "2026-01-05 10:00:00+02:00",
+    "2026-01-05T10:00", "2026-01-05 (BC)", "02026-01-05", "2026-02-30", "infinity",
+    "2026 01 05", "2026-01-05 10:00:00.", "2026-01-05 13:00 PM", "26-01-05 10:00:00",
+]
+
+
+def test_iso_formats_read_the_same_values_in_any_order(con):
+    """No value is read by two ISO formats, so trying first the one a column uses (ordered by
+    the vote) changes no timestamp. Guards the family: a format added to it that overlaps
+    another breaks this test. try_cast(... AS TIMESTAMP), the other fast path, does not pass:
+    it reads '10:00 PM' as 10:00 and drops '+02:00'."""
+    from funnel.dates import FAMILIES
+
+    iso = FAMILIES["iso"]
+    differ = []
+    for fmt in iso:
+        first = [fmt] + [f for f in iso if f != fmt]
+        differ += con.execute(
+            "SELECT $fmt, v FROM unnest($values) t(v) "
+            "WHERE try_strptime(v, $iso) IS DISTINCT FROM try_strptime(v, $first)",
+            {"fmt": fmt, "values": ISO_SHAPES, "iso": iso, "first": first},
+        ).fetchall()
+    assert differ == []
+
+
+def test_iso_column_reads_its_most_used_format_first_with_the_same_result(
+    con, db_path, monkeypatch
+):
+    from funnel import dates
+
+    orders = []
+    real = dates.formats_in_use_order
+    monkeypatch.setattr(
+        dates, "formats_in_use_order", lambda c, f: orders.append(real(c, f)) or orders[-1]
+    )
+    # 300 rows in the common shape, then one of each other shape (rows 302 onwards)
+    cells = [f"2026-03-{1 + i % 28:02d} 08:{i % 60:02d}:00" for i in range(300)] + ISO_SHAPES
+    text = "id,Lead Source,Created Date\n" + "".join(
+        f"{i},Web,\"{cell}\"\n" for i, cell in enumerate(cells)
+    )
+    result = ingest_text(con, db_path, "iso.csv", text)
+    assert result.date_formats["created_at"] == "iso"
+    assert orders[0]["created_at"][0] == "%Y-%m-%d %H:%M:%S"
+    assert sorted(orders[0]["created_at"]) == sorted(dates.FAMILIES["iso"])
+    # every cell is stored (or rejected) as the family's formats in their own order read it
+    expected = dict(con.execute(
+        "SELECT i::VARCHAR, try_strptime(c, $iso) FROM unnest($cells) WITH ORDINALITY t(c, i)",
+        {"cells": cells, "iso": dates.FAMILIES["iso"]},
+    ).fetchall())
+    expected = {str(int(i) - 1): ts for i, ts in expected.items()}
+    stored = column(con, "created_at")
+    assert stored == {i: ts for i, ts in expected.items() if ts is not None}
+    not_dates = sorted(int(i) + 2 for i, ts in expected.items() if ts is None)
+    assert [r[0] for r in rejects(con)] == not_dates
+    assert (result.loaded, result.rejected) == (len(stored), len(not_dates))

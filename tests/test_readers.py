@@ -14,6 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from funnel import readers
 from funnel.errors import IngestError
 from funnel.ingest import IngestOptions, IngestResult, ingest_file
 
@@ -370,3 +371,166 @@ def test_xlsx_header_only_is_an_ingest_error(con, db_path):
     with pytest.raises(IngestError) as info:
         ingest_file(con, path, IngestOptions(), db_path=db_path)
     assert "header.xlsx" in str(info.value)
+
+
+# --- read in pieces: the file is never held whole -----------------------------------------------
+
+
+@pytest.fixture()
+def tiny_pieces(monkeypatch):
+    """Read files 7 bytes at a time, so pieces end inside a UTF-8 or UTF-16 character, between
+    the CR and LF of a line end, and inside a BOM's neighbours; sniff from the first 256 bytes."""
+    monkeypatch.setattr(readers, "CHUNK_BYTES", 7)
+    monkeypatch.setattr(readers, "HEAD_BYTES", 256)
+
+
+def _old_text(data: bytes, lf_only: bool) -> tuple[bytes, str]:
+    """What the reader staged before it read in pieces: the whole text decoded at once."""
+    text, encoding = readers.decode_text(data, "x.csv")
+    if lf_only:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.encode("utf-8"), encoding
+
+
+SAMPLES = {
+    "utf8": "id,Name\r\n1,Référence ✓ 𐀀\r\n2,Überweisung\n3,x\r4,y\n".encode(),
+    "utf8-bom": b"\xef\xbb\xbf" + "id,Name\r\n1,Ü\r\n2,é\r\n".encode(),
+    "cp1252": b"id,Name\r\n1,\x93Caf\xe9\x94 \x80\r\n2,Owner\x92s\r\n3,\x81\x8d\x8f\x90\x9d\r\n",
+    "cp1252-bom": b"\xef\xbb\xbfid,Name\n1,Caf\xe9\n",
+    "utf8-then-cp1252": "id,Name\n1,Référence\n".encode() + b"2,Caf\xe9\n",
+    "utf8-truncated": "id,Name\n1,Réf".encode()[:-1],
+    "utf16-le": "id\tName\r\n1\tRéférence 𐀀\r\n2\tčř\r\n".encode("utf-16"),
+    "utf16-be": b"\xfe\xff" + "id,Name\r1,Ωmega\r".encode("utf-16-be"),
+    "cr-only": b"id,Name\r1,a\r2,\"b\r\nc\"\r",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+@pytest.mark.parametrize("lf_only", [False, True], ids=["as-is", "lf"])
+def test_text_read_in_pieces_is_the_text_read_whole(tmp_path, tiny_pieces, name, lf_only):
+    data = SAMPLES[name]
+    path = tmp_path / "x.csv"
+    path.write_bytes(data)
+    facts = readers.scan_file(path, "x.csv")
+    assert facts == readers.scan_bytes(data)
+    assert facts.size == len(data) and facts.head == data[:256]
+    expected, encoding = _old_text(data, lf_only)
+    assert readers._encoding(facts, "x.csv") == encoding
+    copy = readers._Utf8Copy(path, encoding, len(data), "x.csv")
+    assert b"".join(copy.pieces(lf_only)) == expected
+    # each sample fits in the head: what is sniffed is the whole text
+    assert readers._head_text(facts, encoding, "x.csv") == readers.decode_text(data, "x.csv")[0]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"\xff\xfe\x00", b"\xff\xfe" + "id,x\n1,2\n".encode("utf-16-le") + b"\x00\xd8A\x00b\x00",
+     b"\xff\xfe" + "id,x\n".encode("utf-16-le") * 40 + b"\x00\xdc"],
+    ids=["odd-byte", "lone-surrogate", "late-junk"],
+)
+def test_bad_utf16_read_in_pieces_names_the_same_byte(tmp_path, tiny_pieces, data):
+    with pytest.raises(IngestError) as whole:
+        readers.decode_text(data, "x.csv")
+    path = tmp_path / "x.csv"
+    path.write_bytes(data)
+    facts = readers.scan_file(path, "x.csv")
+    with pytest.raises(IngestError) as pieces:
+        readers._head_text(facts, "utf-16", "x.csv")
+        b"".join(readers._Utf8Copy(path, "utf-16", len(data), "x.csv").pieces(False))
+    assert pieces.value.message == whole.value.message
+
+
+def test_nul_byte_late_in_the_file_is_found_at_its_byte(con, db_path, tiny_pieces):
+    data = b"\xef\xbb\xbfid,Lead Source\n" + b"1,Web\n" * 50 + b"2,W\x00b\n"
+    with pytest.raises(IngestError) as info:
+        ingest_bytes(con, db_path, "nul.csv", data)
+    # counted after the BOM, as before: 15 header bytes + 50 x 6 + "2,W" = 318 before it
+    assert "NUL byte at byte 319" in info.value.message
+    with pytest.raises(IngestError) as whole:
+        readers.decode_text(data, "nul.csv")
+    assert info.value.message == whole.value.message
+
+
+def _cp1252_export(rows: int) -> bytes:
+    lines = [b"id,Lead Source,Created Date,Amount"]
+    for i in range(rows):
+        lines.append(b"%d,Caf\xe9 \x93%d\x94,2026-01-%02d 10:%02d:00,\"\x80%d,000.50\"" % (
+            i, i % 7, 1 + i % 28, i % 60, i % 9))
+    return b"\r\n".join(lines) + b"\r\n"
+
+
+def test_a_large_cp1252_export_is_converted_in_pieces(con, db_path, monkeypatch):
+    # 64 KB pieces and a 128 KB head over a ~3.3 MB file: the only bytes that are not UTF-8
+    # come well after the head, so the encoding must be judged on the whole file, as before.
+    import tracemalloc
+
+    monkeypatch.setattr(readers, "CHUNK_BYTES", 64 << 10)
+    monkeypatch.setattr(readers, "HEAD_BYTES", 128 << 10)
+    ascii_rows = b"".join(b"a%d,Web,2026-02-01,1\r\n" % i for i in range(10000))
+    data = _cp1252_export(60000).replace(b"\r\n", b"\r\n" + ascii_rows, 1)
+    assert len(data) > 3_000_000 and data[: 200 << 10].isascii()
+    tracemalloc.start()
+    try:
+        result = ingest_bytes(con, db_path, "big_cp1252.csv", data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (result.read, result.loaded, result.rejected) == (70000, 70000, 0)
+    # neither the bytes nor the text of the file were held whole in Python (they were: 2x its size)
+    assert peak < len(data) // 3
+    stored = leads_by_id(con)
+    # lead 29999: 29999 % 7 = 4, day 1 + 29999 % 28 = 12, minute 29999 % 60 = 59
+    assert stored["29999"] == ("Café \u201c4\u201d", dt.datetime(2026, 1, 12, 10, 59))
+    assert stored["a9999"] == ("Web", dt.datetime(2026, 2, 1))
+    values = dict(con.execute("SELECT crm_id, value FROM leads").fetchall())
+    assert values["29999"] == pytest.approx(2000.5)  # 29999 % 9 = 2: "€2,000.50"
+
+
+def test_mixed_line_ends_read_in_pieces(con, db_path, tiny_pieces):
+    # CRLF, then LF, with a CRLF inside a quoted cell; pieces split the CR from its LF
+    data = (
+        b"id,Lead Source,Created Date\r\n1,Web,2026-01-05\r\n"
+        b'2,"Two\r\nlines",2026-01-06\n3,Caf\xc3\xa9,2026-01-07\n'
+    )
+    result = ingest_bytes(con, db_path, "mixed.csv", data)
+    assert (result.read, result.loaded, result.rejected) == (3, 3, 0)
+    stored = leads_by_id(con)
+    assert stored["3"] == ("Café", dt.datetime(2026, 1, 7))
+    assert stored["2"][0] in ("Two\nlines", "Two\r\nlines")
+
+
+def test_cr_only_export_read_in_pieces(con, db_path, tiny_pieces):
+    data = b'id,Lead Source,Created Date\r1,"Trade\r\nshow",2026-01-05\r2,Web,2026-01-06\r'
+    result = ingest_bytes(con, db_path, "mac.csv", data)
+    assert (result.read, result.loaded, result.rejected) == (2, 2, 0)
+    assert leads_by_id(con)["1"] == ("Trade\nshow", dt.datetime(2026, 1, 5))
+
+
+def test_utf16_export_read_in_pieces(con, db_path, tiny_pieces):
+    text = "id\tLead Source\tCreated Date\r\n" + "".join(
+        f"{i}\tRéférence 𐀀 {i}\t2026-01-{1 + i % 28:02d}\r\n" for i in range(40)
+    )
+    result = ingest_bytes(con, db_path, "utf16.csv", text.encode("utf-16"))
+    assert (result.read, result.loaded) == (40, 40)
+    assert leads_by_id(con)["39"] == ("Référence 𐀀 39", dt.datetime(2026, 1, 12))
+
+
+def test_file_that_changes_while_it_is_read_is_refused(con, db_path, monkeypatch):
+    from funnel import raw_uploads
+
+    path = db_path.parent / "growing.csv"
+    path.write_bytes(b"id,Lead Source,Created Date\n1,Web,2026-01-05\n")
+    real_keep = raw_uploads.keep
+
+    def keep_after_append(root, source, sha256):
+        with open(path, "ab") as out:  # the export is still being written
+            out.write(b"2,Web,2026-01-06\n")
+        return real_keep(root, source, sha256)
+
+    monkeypatch.setattr(raw_uploads, "keep", keep_after_append)
+    with pytest.raises(IngestError) as info:
+        ingest_file(con, path, IngestOptions(), db_path=db_path)
+    assert "changed while it was being read" in info.value.message
+    assert con.execute("SELECT count(*) FROM uploads").fetchone()[0] == 0
+    root = raw_uploads.folder(db_path)
+    assert [p for p in root.iterdir() if raw_uploads.SHA256.fullmatch(p.name)] == []

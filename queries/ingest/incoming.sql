@@ -6,17 +6,25 @@
 -- $hmac_inner, $hmac_outer (BLOB pads of the key kept outside the database); $id_namespace
 -- (the CRM family: ids of two different CRMs never name the same lead).
 CREATE TEMP TABLE incoming AS
-WITH hashed AS (
+WITH loadable AS (
+    -- only the columns merged reads: a full copy of a 1M-row table costs 0.4-0.8 s of CPU
     SELECT
-        t.* EXCLUDE (email_raw, phone_raw),
-        CASE WHEN t.email_raw LIKE '%@%' THEN left(sha256($hmac_outer || unhex(sha256(
-            $hmac_inner || encode('email:' || lower(t.email_raw))))), 32) END AS email_hash,
-        CASE WHEN length(regexp_replace(t.phone_raw, '[^0-9]', '', 'g')) >= 6
-            THEN left(sha256($hmac_outer || unhex(sha256($hmac_inner || encode(
-                'phone:' || regexp_replace(t.phone_raw, '[^0-9]', '', 'g'))))), 32)
-        END AS phone_hash
+        t.row_number, t.id, t.channel_raw, t.stage_raw, t.owner, t.created_at, t.won_at,
+        t.lost_at, t.closed_at, t.value, t.converted, t.status_slug, t.email_raw,
+        regexp_replace(t.phone_raw, '[^0-9]+', '', 'g') AS phone_digits  -- computed once
     FROM typed_rows t
     WHERE t.reject_reason IS NULL
+),
+hashed AS (
+    SELECT
+        l.* EXCLUDE (email_raw, phone_digits),
+        CASE WHEN l.email_raw LIKE '%@%' THEN left(sha256($hmac_outer || unhex(sha256(
+            $hmac_inner || encode('email:' || lower(l.email_raw))))), 32) END AS email_hash,
+        CASE WHEN length(l.phone_digits) >= 6
+            THEN left(sha256($hmac_outer || unhex(sha256($hmac_inner || encode(
+                'phone:' || l.phone_digits)))), 32)
+        END AS phone_hash
+    FROM loadable l
 ),
 known_emails AS (
     SELECT email_hash, min(lead_key) AS lead_key

@@ -1,7 +1,8 @@
 -- Purpose: type the staged cells (dates, yes/no, money) and give each row that cannot be loaded
 -- a reason a person understands. Grain: one row per staged record.
--- Parameters: $<field>_formats (VARCHAR[]) and $<field>_excel (BOOLEAN) for created_at, won_at,
--- lost_at, closed_at; $value_decimal_comma; $<field>_col: the column name used in messages.
+-- Parameters: $<field>_formats (VARCHAR[], those the column uses first) and $<field>_excel
+-- (BOOLEAN) for created_at, won_at, lost_at, closed_at; $value_decimal_comma; $<field>_col: the
+-- column name used in messages. The cells typed here are not kept as text.
 CREATE TEMP TABLE typed_rows AS
 WITH cleaned AS (
     SELECT
@@ -31,7 +32,7 @@ typed AS (
     FROM cleaned c
 )
 SELECT
-    t.*,
+    t.* EXCLUDE (created_raw, won_raw, lost_raw, closed_raw, value_raw, status_raw, converted_raw),
     CASE
         WHEN t.created_raw IS NOT NULL AND t.created_at IS NULL THEN $created_at_col
         WHEN t.won_raw IS NOT NULL AND t.won_at IS NULL THEN $won_at_col
