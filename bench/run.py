@@ -118,6 +118,24 @@ CTAS_SCRIPT = (
     "con.close()\n"
 )
 
+# The bare CTAS plus the one step SPEC 6 makes every ingest do that a CTAS does not: the keyed
+# hash (HMAC-SHA256, as queries/ingest/incoming.sql computes it) of the e-mail and phone
+# columns. Not a target line: it shows how much of the gap to the bare CTAS is that work.
+CTAS_HMAC_SCRIPT = r"""
+import os, sys, duckdb
+con = duckdb.connect(sys.argv[2])
+key = os.urandom(32).ljust(64, b"\0")
+inner, outer = bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
+con.execute('''
+    CREATE TABLE t AS SELECT * EXCLUDE ("Person - Email", "Person - Phone"),
+        left(sha256($o || unhex(sha256($i || encode('email:' || lower("Person - Email"))))), 32)
+            AS email_hash,
+        left(sha256($o || unhex(sha256($i || encode('phone:' || regexp_replace(
+            "Person - Phone", '[^0-9]+', '', 'g'))))), 32) AS phone_hash
+    FROM read_csv($p)''', {"p": sys.argv[1], "i": inner, "o": outer})
+con.close()
+"""
+
 # The same numbers as the report's core (SPEC 5), straight from the CSV: read + group-by.
 CSV_GROUPBY_SCRIPT = """
 import sys, duckdb
@@ -556,9 +574,12 @@ def measure_ingest(files: generate.SizeFiles, tmp: Path, repeats: int) -> dict:
     csv, as_of = files.snapshots[-1]
     ingest: list[Proc] = []
     ctas: list[Proc] = []
+    hmac: list[Proc] = []
     for _ in range(repeats):
         db = _fresh_db(tmp, "ctas.duckdb")
         ctas.append(run_process([sys.executable, "-c", CTAS_SCRIPT, str(csv), str(db)]))
+        db = _fresh_db(tmp, "ctas.duckdb")
+        hmac.append(run_process([sys.executable, "-c", CTAS_HMAC_SCRIPT, str(csv), str(db)]))
         db = _fresh_db(tmp, "ingest.duckdb")
         p = run_process([sys.executable, "-m", "funnel", "ingest", str(csv), "--db", str(db),
                          "--as-of", as_of.isoformat(), "--json"])
@@ -570,6 +591,8 @@ def measure_ingest(files: generate.SizeFiles, tmp: Path, repeats: int) -> dict:
             "ingest_cpu": best([p.cpu for p in ingest]), "ctas_cpu": best([p.cpu for p in ctas]),
             "rss_mb": max(p.max_rss_mb for p in ingest),
             "ctas_rss_mb": max(p.max_rss_mb for p in ctas), "loaded": loaded,
+            "ctas_hmac": best([p.seconds for p in hmac]),
+            "ctas_hmac_cpu": best([p.cpu for p in hmac]),
             "all_ingest": [p.seconds for p in ingest], "all_ctas": [p.seconds for p in ctas]}
 
 
@@ -811,6 +834,12 @@ def run(sizes: list[int], args, tmp: Path, results: Results) -> None:
             f"{_s(ing['ctas'])} (cpu {_s(ing['ctas_cpu'])}) bare CTAS read_csv",
             f"{ing['ingest'] / ing['ctas']:.2f}x", "<= 1.3x",
             _status(ing["ingest"] <= 1.3 * ing["ctas"])))
+        results.add(Line(
+            "  the same ingest vs CTAS + HMAC-SHA256 of e-mail and phone (SPEC 6's hashing)",
+            _s(ing["ingest"]) + f" (cpu {_s(ing['ingest_cpu'])})",
+            f"{_s(ing['ctas_hmac'])} (cpu {_s(ing['ctas_hmac_cpu'])}) CTAS + HMAC",
+            f"{ing['ingest'] / ing['ctas_hmac']:.2f}x (cpu "
+            f"{ing['ingest_cpu'] / ing['ctas_hmac_cpu']:.2f}x)", status="info"))
         _log(f"{name}: building the dashboard store (5 snapshots, spend)")
         st = build_store(files, tmp, args.repeats)
         results.add(Line(
@@ -917,11 +946,15 @@ def _page_lines(results: Results, p: dict) -> None:
     results.add(Line(f"page {name}: cold, its metric + figure calls, fresh process{via}",
                      _s(p["cold_direct"]), target="<= 1 s",
                      status=_status(p["cold_direct"] <= 1)))
-    results.add(Line(f"page {name}: warm, same calls replayed (median)", _s(p["warm_direct"]),
+    results.add(Line(f"page {name}: warm, cache miss (a filter change): same calls replayed "
+                     "(median)", _s(p["warm_direct"]),
                      target="<= 150 ms", status=_status(p["warm_direct"] <= 0.15)))
     if "apptest_cold" in p:
-        results.add(Line(f"page {name}: whole script in AppTest, cold / rerun (cache hit)",
-                         f"{_s(p['apptest_cold'])} / {_s(p['apptest_warm'])}"))
+        results.add(Line(f"page {name}: warm, cache hit (a click, a revisit): whole script "
+                         "rerun in AppTest (median)", _s(p["apptest_warm"]),
+                         target="<= 150 ms", status=_status(p["apptest_warm"] <= 0.15)))
+        results.add(Line(f"page {name}: whole script in AppTest, first run in a fresh process",
+                         _s(p["apptest_cold"])))
 
 
 def _curve_lines(results: Results, curve: dict[int, dict]) -> None:
