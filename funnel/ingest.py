@@ -156,11 +156,10 @@ def _stage_type_write(
     pads = pii.hmac_pads(pii.load_key(db))
 
     rowid_base = store.fetch_one(con, "ingest/raw_rowid_base")[0] or 0
-    contiguous = staged.rows_structural_rejects == 0
     params = {**_set_params(options), "rowid_base": rowid_base}
-    if contiguous:
+    if staged.contiguous:
         params["first_row"] = staged.first_row
-    con.execute(ingest_sql.staged_table(mapping.columns, contiguous), params)
+    con.execute(ingest_sql.staged_table(mapping.columns, staged.contiguous), params)
     present = [f for f in DATE_FIELDS if f in mapping.columns or f in options.constants]
     families = dates.choose_families(con, present)
     store.run(con, "ingest/typed_rows", _typing_params(con, mapping, options, families))

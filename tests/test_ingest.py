@@ -622,6 +622,73 @@ def test_same_id_twice_later_row_wins(con, db_path):
     assert column(con, "value") == {"1": 175.0, "2": 200.0}
 
 
+def test_later_duplicate_with_an_empty_created_date_keeps_the_lead(con, db_path):
+    result = ingest_text(
+        con,
+        db_path,
+        "dupe_no_date.csv",
+        "id,Lead Source,Created Date,Stage,Amount\n"
+        "7,Web,2026-01-05,New,100\n"  # row 2: duplicate of row 3, gives the created date
+        "7,Referral,,Qualified,150\n",  # row 3: the row that counts, created date empty
+    )
+    # read 2 = loaded 1 (lead 7) + rejected 0 + duplicate 1 (row 2): the lead is not lost
+    assert (result.read, result.loaded, result.rejected, result.duplicate) == (2, 1, 0, 1)
+    assert rejects(con) == []
+    # the created date of row 2 (row 3's cell is empty); everything else from row 3
+    assert column(con, "created_at") == {"7": D(2026, 1, 5)}
+    assert column(con, "channel") == {"7": "referral"}
+    assert column(con, "stage") == {"7": "qualified"}
+    assert column(con, "value") == {"7": 150.0}
+    # one lead, entering 'new' at its created date, then 'qualified' (as of the file's date)
+    assert [stage for stage, _ in events(con, "7")] == ["new", "qualified"]
+
+
+def test_duplicate_rows_merge_cell_by_cell_later_non_empty_wins(con, db_path):
+    result = ingest_text(
+        con,
+        db_path,
+        "dupe_cells.csv",
+        "id,Lead Source,Created Date,Stage,Amount,Owner\n"
+        "1,Web,2026-01-05,New,100,Ann\n"  # row 2: duplicate
+        "1,,2026-01-06,,250,\n"  # row 3: duplicate
+        "1,,,Contacted,,\n"  # row 4: the row that counts
+        "2,Seo,,New,10,Bo\n"  # row 5: rejected (no created date, no earlier row)
+        "3,Web,2026-01-07,New,ten,Cy\n"  # row 6: rejected (money), so not an earlier row
+        "3,Web,,New,30,Cy\n",  # row 7: lead 3, no created date of its own: rejected
+    )
+    # read 6 = loaded 1 (lead 1) + rejected 3 (rows 5, 6, 7) + duplicate 2 (rows 2, 3)
+    assert (result.read, result.loaded, result.rejected, result.duplicate) == (6, 1, 3, 2)
+    assert [r[0] for r in rejects(con)] == [5, 6, 7]
+    # lead 1, cell by cell, the latest non-empty value: channel Web (row 2, rows 3-4 empty),
+    # created 2026-01-06 (row 3), stage Contacted (row 4), amount 250 (row 3), owner Ann (row 2)
+    assert column(con, "channel") == {"1": "web"}
+    assert column(con, "created_at") == {"1": D(2026, 1, 6)}
+    assert column(con, "stage") == {"1": "contacted"}
+    assert column(con, "value") == {"1": 250.0}
+    assert column(con, "owner") == {"1": "Ann"}
+
+
+def test_duplicate_rows_fill_an_existing_lead_only_where_the_file_is_empty(con, db_path):
+    ingest_text(
+        con, db_path, "week1.csv",
+        "id,Lead Source,Created Date,Stage,Amount\n1,Web,2026-01-05,New,100\n",
+    )
+    result = ingest_text(
+        con,
+        db_path,
+        "week2.csv",
+        "id,Lead Source,Created Date,Stage,Amount\n"
+        "1,,,Contacted,120\n"  # row 2: duplicate
+        "1,,,,\n",  # row 3: counts; empty cells take row 2's, then the stored lead's
+    )
+    # read 2 = loaded 1 + rejected 0 + duplicate 1
+    assert (result.read, result.loaded, result.rejected, result.duplicate) == (2, 1, 0, 1)
+    assert column(con, "channel") == {"1": "web"}  # stored; both rows empty
+    assert column(con, "created_at") == {"1": D(2026, 1, 5)}  # stored
+    assert column(con, "stage") == {"1": "contacted"}  # row 2
+    assert column(con, "value") == {"1": 120.0}  # row 2
+
+
 def test_read_is_loaded_plus_rejected_plus_duplicate(con, db_path):
     result = ingest_text(
         con,

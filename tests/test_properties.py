@@ -4,6 +4,8 @@
   and encoding, load or raise IngestError with a message, never another exception.
 - Rows read = loaded + rejected + duplicate, and rows read = the records the test wrote.
 - Ingesting the same bytes again changes nothing and says ``already_ingested``.
+- Empty lines sprinkled anywhere (and inside quoted cells): they are no rows read, and every
+  rejected row is reported at the row a spreadsheet shows it on.
 - Arbitrary bytes: IngestError or a load, never a traceback.
 
 Bounded for CI: 60-100 examples per property, one store per test module.
@@ -159,6 +161,68 @@ def test_text_rows_load_or_fail_clearly_and_counts_add_up(shared, example):
         result.read, result.loaded, result.rejected, result.duplicate,
     )
     assert counts(con) == before
+
+
+NOTES = ["", "call back", "two\n\nparagraphs", 'said "no"', "a\r\nb", "\n", ";|\t,", '"\n\n"']
+
+
+@st.composite
+def files_with_empty_lines(draw):
+    """A file of rows of four kinds (and empty lines) with the spreadsheet row number of each
+    row the ingest must reject: (bytes, rows written, rows loadable, rejected row numbers)."""
+    encoding = draw(st.sampled_from(ENCODINGS))
+    delimiter = draw(st.sampled_from(DELIMITERS))
+    newline = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    kinds = draw(st.lists(st.sampled_from(["ok", "ok", "bad_date", "short", "empty"]), max_size=12))
+    tag = next(_names)
+    row = draw(st.integers(0, 2))  # empty lines above the header
+    lines = [[]] * row
+    row += 1  # the header
+    lines.append(["id", "Lead Source", "Created Date", "Notes"])
+    written, loadable, rejected = 0, 0, []
+    for n, kind in enumerate(kinds):
+        row += 1
+        note = draw(st.sampled_from(NOTES)).replace("\n", newline)
+        if kind == "empty":
+            lines.append([])
+            continue
+        written += 1
+        if kind == "short":  # too few cells: DuckDB rejects the record
+            lines.append([f"{tag}-{n}", "Web"])
+            rejected.append(row)
+        elif kind == "bad_date":
+            lines.append([f"{tag}-{n}", "Web", "2026-02-31", note])
+            rejected.append(row)
+        else:
+            lines.append([f"{tag}-{n}", "Web", "2026-01-05", note])
+            loadable += 1
+    text = csv_text(lines, delimiter, newline)
+    if draw(st.booleans()):
+        text = text[: -len(newline)]  # no line end after the last line
+    return text.encode(encoding), written, loadable, rejected
+
+
+@SETTINGS
+@given(files_with_empty_lines())
+def test_empty_lines_are_no_rows_and_rejects_name_the_spreadsheet_row(shared, example):
+    con, db, folder = shared
+    data, written, loadable, rejected = example
+    path = folder / f"gaps_{next(_names)}.csv"
+    path.write_bytes(data)
+    if written == 0:
+        with pytest.raises(IngestError, match="no data rows"):
+            ingest_file(con, path, IngestOptions(), db_path=db)
+        return
+    result = ingest_file(con, path, IngestOptions(), db_path=db)
+    # each id is new and written once: no duplicates; empty lines are not rows read
+    assert (result.read, result.loaded, result.rejected, result.duplicate) == (
+        written, loadable, len(rejected), 0,
+    )
+    rows = con.execute(
+        "SELECT row_number FROM rejected_rows WHERE upload_id = $u ORDER BY row_number",
+        {"u": result.upload_id},
+    ).fetchall()
+    assert [r[0] for r in rows] == rejected
 
 
 @settings(SETTINGS, max_examples=100)

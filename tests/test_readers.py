@@ -213,11 +213,6 @@ def test_utf16_bom_followed_by_junk_is_an_ingest_error(con, db_path):
     assert "odd.csv" in str(info.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: blank lines are skipped when numbering rows, so every row after a blank line "
-    "gets a smaller row number than the spreadsheet shows (readers.py / stage_row_map.sql)",
-)
 def test_blank_line_counts_as_a_spreadsheet_row(con, db_path):
     data = (
         "id,Lead Source,Created Date\n"  # row 1
@@ -228,6 +223,74 @@ def test_blank_line_counts_as_a_spreadsheet_row(con, db_path):
     result = ingest_bytes(con, db_path, "blank.csv", data.encode())
     assert result.loaded == 1
     assert list(rejects(con)) == [4]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"], ids=["lf", "crlf", "cr"])
+def test_empty_lines_are_not_rows_read_and_later_rows_keep_their_numbers(con, db_path, newline):
+    lines = [
+        "",  # row 1: empty, above the header
+        "id,Lead Source,Created Date,Notes",  # row 2: the header
+        '1,Web,2026-01-05,"call back{nl}{nl}after lunch"',  # row 3 (its empty line is in a cell)
+        "",  # row 4: empty
+        "",  # row 5: empty
+        "2,Web,2026-02-31,",  # row 6: rejected, not a date
+        "3,Web",  # row 7: rejected, too few cells
+        "",  # row 8: empty
+        "4,Web,2026-01-06,x",  # row 9
+        "5,Web,,",  # row 10: rejected, no created date
+        "",  # row 11: empty, the last line
+    ]
+    data = (newline.join(lines) + newline).replace("{nl}", newline)
+    result = ingest_bytes(con, db_path, "empty_lines.csv", data.encode())
+    # read 5 (rows 3, 6, 7, 9, 10: an empty line is no row read) = loaded 2 (ids 1, 4)
+    # + rejected 3 (rows 6, 7, 10) + duplicate 0
+    assert (result.read, result.loaded, result.rejected, result.duplicate) == (5, 2, 3, 0)
+    assert sorted(rejects(con)) == [6, 7, 10]
+    assert sorted(leads_by_id(con)) == ["1", "4"]
+
+
+def test_empty_line_inside_a_quoted_cell_is_not_a_row(con, db_path):
+    data = (
+        "id,Lead Source,Created Date,Notes\n"  # row 1
+        '1,Web,2026-01-05,"first\n\nsecond"\n'  # row 2: one row over four lines
+        "2,Web,2026-02-31,\n"  # row 3
+    )
+    result = ingest_bytes(con, db_path, "notes.csv", data.encode())
+    assert (result.read, result.loaded, result.rejected) == (2, 1, 1)
+    assert list(rejects(con)) == [3]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 8, 1 << 20])
+def test_empty_lines_are_found_outside_quoted_cells_whatever_the_pieces(size):
+    text = (
+        b"\n"  # row 1: empty
+        b"id,Notes\n"  # row 2
+        b'1,"a\n\nb"\n'  # row 3: one row; its empty line is inside a quoted cell
+        b"\n"  # row 4: empty
+        b'2,"say ""hi""\n\n"\n'  # row 5: quotes doubled inside a quoted cell
+        b'3,ab"c\n'  # row 6: a quote inside an unquoted cell opens nothing
+        b"\n"  # row 7: empty
+        b'4,""\n'  # row 8: an empty quoted cell is not an empty row
+        b"\n"  # row 9: empty
+    )
+    pieces = [text[i : i + size] for i in range(0, len(text), size)]
+    assert readers._empty_lines(iter(pieces), ",") == [1, 4, 7, 9]
+
+
+@pytest.mark.parametrize(
+    "data, lines",
+    [
+        (b"id\n1\n2\n", 3),
+        (b"id\n1\n2", 3),  # the last line has no line end
+        (b"id\r\n1\r\n", 2),
+        (b"id\r1\r2\r", 3),
+        (b'id\n"a\nb"\n\n', 4),  # every line end counts, in a quoted cell or not
+        (b"id\r\n1\n", None),  # CRLF here, LF there: not told from the bytes
+        ("id\n1\n".encode("utf-16"), None),
+    ],
+)
+def test_file_facts_count_lines(data, lines):
+    assert readers.scan_bytes(data).lines == lines
 
 
 def test_quote_inside_unquoted_cell_is_kept(con, db_path):
@@ -355,6 +418,26 @@ def test_xlsx_with_blank_rows_above_the_header_keeps_sheet_row_numbers(con, db_p
     result = ingest_file(con, path, IngestOptions(), db_path=db_path)
     assert (result.read, result.loaded, result.rejected) == (2, 1, 1)
     assert list(rejects(con)) == [5]
+
+
+def test_xlsx_empty_rows_are_not_rows_read_and_keep_sheet_row_numbers(con, db_path):
+    path = db_path.parent / "gaps.xlsx"
+    write_xlsx(
+        path,
+        [
+            ["Lead ID", "Lead Source", "Created Date"],  # row 1
+            ["A", "Web", dt.date(2026, 1, 5)],  # row 2
+            [],  # row 3: empty
+            ["B", "Web", "not a date"],  # row 4: rejected
+            [None, None, None],  # row 5: empty
+            ["C", "Web", dt.date(2026, 1, 6)],  # row 6
+            ["D", "Web", ""],  # row 7: rejected, no created date
+        ],
+    )
+    result = ingest_file(con, path, IngestOptions(), db_path=db_path)
+    # read 4 (rows 2, 4, 6, 7) = loaded 2 (A, C) + rejected 2 (rows 4, 7) + duplicate 0
+    assert (result.read, result.loaded, result.rejected, result.duplicate) == (4, 2, 2, 0)
+    assert sorted(rejects(con)) == [4, 7]
 
 
 def test_empty_xlsx_is_an_ingest_error(con, db_path):

@@ -1,4 +1,6 @@
--- Purpose: the loadable rows keyed to a lead, personal data hashed, later duplicates marked.
+-- Purpose: the loadable rows keyed to a lead, personal data hashed, and each row that a later
+-- row of the same lead follows marked as a duplicate (merged fills that last row's empty cells
+-- from them).
 -- Grain: one row per typed record without a reject reason.
 -- Personal data is hashed with HMAC-SHA256 (funnel.pii): hex of
 -- sha256(outer_pad || sha256(inner_pad || value)), kept to 128 bits.

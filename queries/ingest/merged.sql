@@ -5,10 +5,57 @@
 -- the new stage's position unless lost; hot_since the event's date if the new stage is hot and
 -- the lead was never seen hot before. stage_event_at is that event's date (NULL when the stage
 -- did not change); it must stay the date insert_events gives the event.
+-- A lead named on several rows of the file is merged cell by cell first: the last row counts
+-- (SPEC 3), and each of its empty cells takes the latest earlier row's non-empty value, as if
+-- the rows had come in one upload after another (an empty cell leaves what is known as it was).
 -- Grain: one row per distinct incoming lead.
 -- Parameters: $as_of (TIMESTAMP), $has_stage (a stage column or --set stage is mapped).
 CREATE TEMP TABLE merged AS
-WITH compact_channels AS (
+WITH earlier_rows AS (
+    -- the cells of the rows a later row of the same lead makes duplicates (few, or none): the
+    -- latest non-empty value per column
+    SELECT
+        lead_key,
+        arg_max(id, row_number) FILTER (WHERE id IS NOT NULL) AS id,
+        arg_max(channel_raw, row_number) FILTER (WHERE channel_raw IS NOT NULL) AS channel_raw,
+        arg_max(stage_raw, row_number) FILTER (WHERE stage_raw IS NOT NULL) AS stage_raw,
+        arg_max(owner, row_number) FILTER (WHERE owner IS NOT NULL) AS owner,
+        arg_max(created_at, row_number) FILTER (WHERE created_at IS NOT NULL) AS created_at,
+        arg_max(won_at, row_number) FILTER (WHERE won_at IS NOT NULL) AS won_at,
+        arg_max(lost_at, row_number) FILTER (WHERE lost_at IS NOT NULL) AS lost_at,
+        arg_max(closed_at, row_number) FILTER (WHERE closed_at IS NOT NULL) AS closed_at,
+        arg_max(value, row_number) FILTER (WHERE value IS NOT NULL) AS value,
+        arg_max(converted, row_number) FILTER (WHERE converted IS NOT NULL) AS converted,
+        arg_max(status_slug, row_number) FILTER (WHERE status_slug IS NOT NULL) AS status_slug,
+        arg_max(email_hash, row_number) FILTER (WHERE email_hash IS NOT NULL) AS email_hash,
+        arg_max(phone_hash, row_number) FILTER (WHERE phone_hash IS NOT NULL) AS phone_hash
+    FROM incoming
+    WHERE is_duplicate
+    GROUP BY lead_key
+),
+lead_rows AS (
+    -- one row per lead: its last row, empty cells filled from its earlier rows
+    SELECT
+        i.* REPLACE (
+            coalesce(i.id, e.id) AS id,
+            coalesce(i.channel_raw, e.channel_raw) AS channel_raw,
+            coalesce(i.stage_raw, e.stage_raw) AS stage_raw,
+            coalesce(i.owner, e.owner) AS owner,
+            coalesce(i.created_at, e.created_at) AS created_at,
+            coalesce(i.won_at, e.won_at) AS won_at,
+            coalesce(i.lost_at, e.lost_at) AS lost_at,
+            coalesce(i.closed_at, e.closed_at) AS closed_at,
+            coalesce(i.value, e.value) AS value,
+            coalesce(i.converted, e.converted) AS converted,
+            coalesce(i.status_slug, e.status_slug) AS status_slug,
+            coalesce(i.email_hash, e.email_hash) AS email_hash,
+            coalesce(i.phone_hash, e.phone_hash) AS phone_hash
+        )
+    FROM incoming i
+    LEFT JOIN earlier_rows e ON e.lead_key = i.lead_key
+    WHERE NOT i.is_duplicate
+),
+compact_channels AS (
     SELECT replace(raw_slug, '_', '') AS compact, min(channel) AS channel
     FROM channel_map GROUP BY 1
 ),
@@ -44,11 +91,10 @@ joined AS (
         l.owner AS old_owner, l.email_hash AS old_email_hash, l.phone_hash AS old_phone_hash,
         l.first_upload_id AS old_first_upload_id,
         l.furthest_position AS old_furthest_position, l.hot_since AS old_hot_since
-    FROM incoming i
+    FROM lead_rows i
     LEFT JOIN leads l ON l.lead_key = i.lead_key
     LEFT JOIN channel_values cv ON cv.channel_raw = i.channel_raw
     LEFT JOIN stage_values sv ON sv.stage_raw = i.stage_raw
-    WHERE NOT i.is_duplicate
 ),
 staged_stage AS (
     SELECT
