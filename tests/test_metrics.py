@@ -517,3 +517,143 @@ def test_every_metric_is_documented():
     headings = set(re.findall(r"^#+ (\S+)", doc, flags=re.M))
     missing = [name for name in metrics.METRICS if name not in headings]
     assert not missing, f"docs/METRICS.md has no heading for {missing}"
+
+
+# --- period edges on raw timestamps (issue 7: the queries compare created_at with the bounds'
+# midnights instead of casting every created_at to a date) ----------------------------------
+
+# As-of 2024-03-31 (the fixture's upload). Period used below: 2024-02-01 .. 2024-02-29.
+# key channel    created                     outcome                              value owner
+# E1  referral   2024-02-01 00:00:00 (in)    won 2024-02-03 12:00 (2.5 days)        100 ann
+# E2  referral   2024-02-29 23:59:59.999999  open at new (cold)                       - ann
+#                (in: the end date's last microsecond)
+# E3  referral   2024-03-01 00:00:00 (out)   open at proposal (hot)                  50 bob
+# E4  cold_call  2024-01-31 23:59:59.999999  lost 2024-02-10                          - bob
+#                (out, but in the previous period of lead_volume_vs_previous)
+# E5  cold_call  2024-02-15 10:00 (in)       won, no won date                        70 ann
+# E6  cold_call  2024-02-20 00:00 (in)       won 2024-02-19 (a date error: -1 day)   30 bob
+EDGE_LEADS = [
+    ("E1", "referral", "2024-02-01 00:00:00", "won", "2024-02-03 12:00:00", None, 100.0, "ann",
+     ["new", "won"]),
+    ("E2", "referral", "2024-02-29 23:59:59.999999", "new", None, None, None, "ann", ["new"]),
+    ("E3", "referral", "2024-03-01 00:00:00", "proposal", None, None, 50.0, "bob",
+     ["new", "proposal"]),
+    ("E4", "cold_call", "2024-01-31 23:59:59.999999", "lost", None, "2024-02-10 00:00:00", None,
+     "bob", ["new", "lost"]),
+    ("E5", "cold_call", "2024-02-15 10:00:00", "won", None, None, 70.0, "ann", ["new", "won"]),
+    ("E6", "cold_call", "2024-02-20 00:00:00", "won", "2024-02-19 00:00:00", None, 30.0, "bob",
+     ["new", "won"]),
+]
+FEB = {"start": "2024-02-01", "end": dt.date(2024, 2, 29), "channels": None, "owners": None}
+
+
+@pytest.fixture(scope="module")
+def edges(tmp_path_factory):
+    con = mf.make_store(tmp_path_factory.mktemp("edges") / "edges.duckdb", with_spend=False)
+    con.execute("DELETE FROM leads")
+    con.execute("DELETE FROM lead_events")
+    mf.insert_leads(con, EDGE_LEADS)
+    yield con
+    con.close()
+
+
+def test_period_edges_count_midnight_and_last_microsecond(edges):
+    # in: E1 (start 00:00), E2 (end 23:59:59.999999), E5, E6; out: E3 (the day after), E4 (the
+    # day before). cold_call 2, referral 2: a tie, so by name
+    df = metrics.leads_by_channel(edges, **FEB)
+    assert df["channel"].tolist() == ["cold_call", "referral"]
+    assert df["leads"].tolist() == [2, 2]
+    # a one-day period: the start and end date itself
+    one_day = {**FEB, "start": "2024-02-29", "end": "2024-02-29"}
+    assert metrics.leads_by_channel(edges, **one_day)["leads"].tolist() == [1]  # E2
+    # owners as well: ann has E1, E2 (referral) and E5 (cold_call) in February
+    df = metrics.leads_by_channel(edges, **{**FEB, "owners": ["ann"]})
+    assert dict(zip(df["channel"], df["leads"], strict=True)) == {"referral": 2, "cold_call": 1}
+
+
+def test_period_edges_conversion(edges):
+    rows = by(metrics.conversion_by_channel(edges, **FEB), "channel")
+    # referral: E1 won (2.5 days, 100), E2 open -> 1 of 2
+    ref = rows["referral"]
+    assert (ref["leads"], ref["won"], ref["lost"], ref["open"]) == (2, 1, 0, 1)
+    assert ref["median_days_to_win"] == approx(2.5)
+    assert ref["won_value"] == approx(100.0) and ref["value_per_lead"] == approx(50.0)
+    # cold_call: E5 and E6 both won (E5 counts as won and its value counts, though it has no
+    # won date): 70 + 30 = 100
+    cold = rows["cold_call"]
+    assert (cold["leads"], cold["won"], cold["lost"]) == (2, 2, 0)
+    assert cold["won_value"] == approx(100.0)
+
+
+def test_period_edges_time_to_win_rows(edges):
+    df = metrics.time_to_win_rows(edges, **FEB)
+    got = {(c, d, bool(w)): n for c, d, w, n in df.itertuples(index=False)}
+    assert got == {
+        ("referral", 2.5, True): 1,    # E1: 02-01 00:00 -> 02-03 12:00
+        # E2 censored at 2024-03-31 00:00: from 02-29 23:59:59 (whole seconds) that is
+        # 30 days + 1 s = 720.0003 h -> 720 h -> 30.0 days
+        ("referral", 30.0, False): 1,
+        ("cold_call", 0.0, True): 1,   # E6: -1 day counts as 0; E5 (no won date) is left out
+    }
+    # channels by their number of rows' leads: referral 2, cold_call 1
+    assert df["channel"].tolist() == ["referral", "referral", "cold_call"]
+
+
+def test_period_edges_by_week(edges):
+    df = metrics.headline_by_week(edges, **FEB)
+    rows = {pd.Timestamp(r.week).date().isoformat(): r for r in df.itertuples(index=False)}
+    # created: E1 Thu 02-01 (week 01-29), E5 Thu 02-15 (02-12), E6 Tue 02-20 (02-19),
+    # E2 Thu 02-29 (02-26): weeks 01-29 .. 02-26, 02-05 empty
+    assert list(rows) == ["2024-01-29", "2024-02-05", "2024-02-12", "2024-02-19", "2024-02-26"]
+    assert [(r.leads, r.won) for r in rows.values()] == [(1, 1), (0, 0), (1, 1), (1, 1), (1, 0)]
+    # closed: E1 Sat 02-03 (week 01-29, 100), E6 Mon 02-19 (week 02-19, 30); E5 has no date
+    closed = {w: (r.wins_closed, r.won_value_closed) for w, r in rows.items() if r.wins_closed}
+    assert closed == {"2024-01-29": (1, 100.0), "2024-02-19": (1, 30.0)}
+
+    weekly = metrics.leads_by_week(edges, **FEB)
+    # 5 weeks x 2 channels (cold_call 2, referral 2: by name), zero-filled
+    assert len(weekly) == 10
+    assert weekly["channel"].tolist()[:2] == ["cold_call", "referral"]
+    nonzero = {(pd.Timestamp(r.week).date().isoformat(), r.channel): r.leads
+               for r in weekly.itertuples(index=False) if r.leads}
+    assert nonzero == {("2024-01-29", "referral"): 1, ("2024-02-12", "cold_call"): 1,
+                       ("2024-02-19", "cold_call"): 1, ("2024-02-26", "referral"): 1}
+
+    cohorts = by(metrics.weekly_cohorts(edges, **FEB), "cohort_week", "channel")
+    assert {(w.date().isoformat(), c): (k["leads"], k["won"], k["open"])
+            for (w, c), k in cohorts.items()} == {
+        ("2024-01-29", "referral"): (1, 1, 0), ("2024-02-12", "cold_call"): (1, 1, 0),
+        ("2024-02-19", "cold_call"): (1, 1, 0), ("2024-02-26", "referral"): (1, 0, 1)}
+    # horizons over every won lead with a date, whatever the filter: E1 2.5, E6 0 (floored);
+    # pooled p90 of [0, 2.5] = 0 + 0.9 * 2.5 = 2.25
+    first = cohorts[pd.Timestamp("2024-01-29"), "referral"]
+    assert first["channel_wins"] == 1 and first["channel_p90_days"] == approx(2.5)
+    assert first["all_wins"] == 2 and first["all_p90_days"] == approx(2.25)
+
+
+def test_period_edges_open_and_previous_period(edges):
+    rows = by(metrics.open_by_temperature(edges, **FEB), "temperature")
+    # only E2 is open in February (E3, hot, was created 03-01): 02-29 -> 03-31 = 31 days
+    assert rows["cold"]["open_leads"] == 1 and rows["cold"]["share"] == approx(1.0)
+    assert rows["cold"]["median_age_days"] == 31.0 and rows["cold"]["oldest_age_days"] == 31
+    assert rows["hot"]["open_leads"] == 0
+    # without the period E3 is there: 03-01 -> 03-31 = 30 days
+    hot = by(metrics.open_by_temperature(edges), "temperature")["hot"]
+    assert (hot["open_leads"], hot["open_value"], hot["median_age_days"]) == (1, 50.0, 30.0)
+
+    # February has 29 days; the previous period 2024-01-03 .. 01-31 holds E4 (01-31, its last
+    # microsecond). cold_call 2 vs 1 (+100%), referral 2 vs 0
+    df = metrics.lead_volume_vs_previous(edges, **FEB)
+    assert df["channel"].tolist() == ["cold_call", "referral"]
+    assert df["leads"].tolist() == [2, 2] and df["previous_leads"].tolist() == [1, 0]
+    assert df["change_pct"].iloc[0] == approx(1.0) and pd.isna(df["change_pct"].iloc[1])
+
+
+def test_period_with_no_leads_gives_empty_or_zero_rows(edges):
+    empty = {**FEB, "start": "2030-01-01", "end": "2030-01-31"}
+    for name in ("leads_by_channel", "leads_by_week", "conversion_by_channel",
+                 "time_to_win_rows", "weekly_cohorts", "headline_by_week", "spend_by_channel"):
+        assert metrics.METRICS[name](edges, **empty).empty, name
+    # open_by_temperature keeps its three rows, all at zero
+    df = metrics.open_by_temperature(edges, **empty)
+    assert df["open_leads"].tolist() == [0, 0, 0] and df["share"].isna().all()

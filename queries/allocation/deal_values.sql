@@ -13,8 +13,8 @@ SELECT
 FROM leads AS l
 WHERE l.stage = 'won'
   AND l.value IS NOT NULL
-  AND ($start::DATE IS NULL OR l.created_at::DATE >= $start::DATE)
-  AND ($end::DATE IS NULL OR l.created_at::DATE <= $end::DATE)
+  AND ($start::DATE IS NULL OR l.created_at >= $start::DATE::TIMESTAMP)
+  AND ($end::DATE IS NULL OR l.created_at < ($end::DATE + 1)::TIMESTAMP)
   AND ($channels::VARCHAR[] IS NULL OR list_contains($channels::VARCHAR[], l.channel))
 GROUP BY l.channel
 ORDER BY l.channel;

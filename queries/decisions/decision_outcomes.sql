@@ -22,6 +22,7 @@ win_days AS (
     SELECT channel, greatest(0.0, date_diff('second', created_at, won_at) / 86400.0) AS days
     FROM leads
     WHERE stage = 'won' AND won_at IS NOT NULL
+      AND EXISTS (SELECT 1 FROM d)  -- no decision, no horizon to compute
 ),
 channel_horizon AS (
     SELECT channel, count(*) AS channel_wins, quantile_cont(days, 0.9) AS channel_p90_days
@@ -32,18 +33,52 @@ all_horizon AS (
     SELECT count(*) AS all_wins, quantile_cont(days, 0.9) AS all_p90_days
     FROM win_days
 ),
-outcomes AS (
+daily_leads AS (
+    -- leads per channel and created day first (about 1,000 rows at 1M leads): the range join
+    -- below then meets those rows, not every lead once per decision (1M leads, three
+    -- decisions: 71 -> 57 ms of CPU). Skipped when there is no decision.
+    SELECT
+        l.channel,
+        l.created_at::DATE AS day,
+        count(*) AS leads,
+        count(*) FILTER (WHERE l.stage = 'won') AS won
+    FROM leads AS l
+    WHERE EXISTS (SELECT 1 FROM d)
+    GROUP BY l.channel, l.created_at::DATE
+),
+counts AS (
     SELECT
         d.decision_id,
         d.channel,
-        count(l.channel) AS actual_leads,
-        count(l.channel) FILTER (WHERE l.stage = 'won') AS actual_wins,
-        coalesce(sum(l.value) FILTER (WHERE l.stage = 'won'), 0.0) AS actual_won_value
+        coalesce(sum(n.leads), 0)::BIGINT AS actual_leads,
+        coalesce(sum(n.won), 0)::BIGINT AS actual_wins
     FROM d
-    LEFT JOIN leads AS l
-        ON l.channel = d.channel
-       AND l.created_at::DATE BETWEEN d.period_start AND d.period_end
+    LEFT JOIN daily_leads AS n
+        ON n.channel = d.channel
+       AND n.day BETWEEN d.period_start AND d.period_end
     GROUP BY d.decision_id, d.channel
+),
+won_values AS (
+    -- summed over the won leads themselves, not per day and then per period: a sum of
+    -- fractional values regrouped can differ in its last digit
+    SELECT d.decision_id, d.channel, sum(l.value) AS won_value
+    FROM d
+    JOIN leads AS l
+        ON l.channel = d.channel
+       AND l.created_at >= d.period_start::TIMESTAMP
+       AND l.created_at < (d.period_end + 1)::TIMESTAMP
+    WHERE l.stage = 'won'
+    GROUP BY d.decision_id, d.channel
+),
+outcomes AS (
+    SELECT
+        n.decision_id,
+        n.channel,
+        n.actual_leads,
+        n.actual_wins,
+        coalesce(v.won_value, 0.0) AS actual_won_value
+    FROM counts AS n
+    LEFT JOIN won_values AS v USING (decision_id, channel)
 ),
 spend AS (
     SELECT

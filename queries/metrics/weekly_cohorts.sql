@@ -10,10 +10,10 @@
 -- Parameters: $start, $end (DATE or NULL = unbounded; created_at::DATE inclusive),
 --             $channels, $owners (VARCHAR[] or NULL = all).
 WITH selected AS (
-    SELECT l.channel, l.stage, date_trunc('week', l.created_at)::DATE AS cohort_week
+    SELECT l.channel, l.stage, l.created_at::DATE AS created_day
     FROM leads AS l
-    WHERE ($start::DATE IS NULL OR l.created_at::DATE >= $start::DATE)
-      AND ($end::DATE IS NULL OR l.created_at::DATE <= $end::DATE)
+    WHERE ($start::DATE IS NULL OR l.created_at >= $start::DATE::TIMESTAMP)
+      AND ($end::DATE IS NULL OR l.created_at < ($end::DATE + 1)::TIMESTAMP)
       AND ($channels::VARCHAR[] IS NULL OR list_contains($channels::VARCHAR[], l.channel))
       AND ($owners::VARCHAR[] IS NULL OR list_contains($owners::VARCHAR[], l.owner))
 ),
@@ -37,15 +37,27 @@ all_horizon AS (
     SELECT count(*) AS all_wins, quantile_cont(days, 0.9) AS all_p90_days
     FROM win_days
 ),
-cohorts AS (
+cohort_days AS (
+    -- per created day first, then per week: casting to a date costs less than date_trunc
+    -- on every lead
     SELECT
-        cohort_week,
+        created_day,
         channel,
         count(*) AS leads,
         count(*) FILTER (WHERE stage = 'won') AS won,
         count(*) FILTER (WHERE stage = 'lost') AS lost
     FROM selected
-    GROUP BY cohort_week, channel
+    GROUP BY created_day, channel
+),
+cohorts AS (
+    SELECT
+        date_trunc('week', created_day)::DATE AS cohort_week,
+        channel,
+        sum(leads)::BIGINT AS leads,
+        sum(won)::BIGINT AS won,
+        sum(lost)::BIGINT AS lost
+    FROM cohort_days
+    GROUP BY date_trunc('week', created_day)::DATE, channel
 )
 SELECT
     k.cohort_week,
