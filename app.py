@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import streamlit as st
 
-from funnel import app_auth, app_preload, app_state, app_ui, store
-from funnel import format as fmt
+from funnel import app_auth, app_preload
 
 st.set_page_config(page_title="Funnel", page_icon=":material/filter_alt:", layout="wide")
 app_auth.require_access()  # before any read: a login unless on localhost (docs/ACCESS.md)
-# On a session's first run the browser starts loading plotly's bundle now, while the sidebar's
-# and the page's queries run (docs/PERFORMANCE.md, gap 5).
+# On a session's first run the browser starts loading plotly's bundle now, while the app's
+# modules are imported (on a fresh server: pandas, DuckDB, plotly, ~0.5 s) and the sidebar's and
+# the page's queries run (docs/PERFORMANCE.md, gap 5). Hence these imports after it.
 app_preload.preload()
+app_preload.import_data_libraries()  # not alongside another session's preload (see there)
+
+from funnel import app_state, app_ui, store  # noqa: E402  (after the preload, see above)
+from funnel import format as fmt  # noqa: E402
 
 PAGES = {
     "Weekly review": [
@@ -81,8 +85,11 @@ except store.StoreBusyError as exc:
     st.stop()
 
 if has_data:
-    app_state.start_warm_up()  # once per server: the default-filter metrics, in the background
     sidebar_filters()
 
 st.navigation(PAGES).run()
 app_preload.done()  # a page without charts: the invisible one goes all the same
+if has_data:
+    # Once per server, after the first visitor's page is drawn, so the two don't share the two
+    # cores: the default-filter metrics of every page, in the background (docs/PERFORMANCE.md).
+    app_state.start_warm_up()

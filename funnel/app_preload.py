@@ -3,12 +3,21 @@
 Streamlit's browser side loads its plotly bundle (``PlotlyChart.js``, 4.7 MB, about 2 s to fetch
 and compile on two busy cores) only when the first plotly chart of a session arrives, which is
 after the page's queries. On a session's first run, app.py draws an invisible plotly chart in
-the sidebar before anything else, so the bundle loads while the queries run
-(docs/PERFORMANCE.md, gap 5). The chart is removed again before the page's first real chart
+the sidebar before anything else, even before it imports the app's heavier modules (pandas,
+DuckDB, plotly: ~0.5 s on a fresh server), so the bundle loads while the imports and the queries
+run (docs/PERFORMANCE.md, gap 5). The chart is removed again before the page's first real chart
 (:func:`done`), so the first plotly chart in the page is always a real one.
+
+Keep this module light: it is imported before those modules. It also imports numpy and pandas
+for app.py (:func:`import_data_libraries`), taking turns with the invisible chart: plotly's
+Python looks at those two whenever they are in ``sys.modules``, even half-imported by another
+session's thread, and then fails ("partially initialized module 'pandas' has no attribute
+'Series'": three sessions opening a fresh server at once).
 """
 
 from __future__ import annotations
+
+import threading
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -23,6 +32,8 @@ FIGURE = {
                "xaxis": {"visible": False}, "yaxis": {"visible": False}, "showlegend": False},
 }
 HIDE = f"<style>.st-key-{CONTAINER_KEY} {{display: none}}</style>"
+# Held while plotly's Python builds the invisible chart, and while numpy and pandas are imported.
+_TURNS = threading.Lock()
 
 
 def preload() -> None:
@@ -36,9 +47,18 @@ def preload() -> None:
     slot = st.sidebar.empty()
     with slot.container(key=CONTAINER_KEY):
         st.html(HIDE)
-        st.plotly_chart(FIGURE, config={"staticPlot": True, "displayModeBar": False},
-                        theme=None, width="stretch")
+        with _TURNS:  # not while another session's thread is importing numpy or pandas
+            st.plotly_chart(FIGURE, config={"staticPlot": True, "displayModeBar": False},
+                            theme=None, width="stretch")
     state[SLOT_KEY] = slot
+
+
+def import_data_libraries() -> None:
+    """Import numpy and pandas (app.py, right after :func:`preload`), never while another
+    session's invisible chart is being built (see the module's docstring)."""
+    with _TURNS:
+        import numpy  # noqa: F401
+        import pandas  # noqa: F401
 
 
 def done() -> None:

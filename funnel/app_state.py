@@ -10,7 +10,9 @@ and the sidebar filters every page reads from ``st.session_state``.
   Figures too (:func:`figure`), keyed by the chart and the content of what it draws, so a rerun
   redraws without building plotly figures again.
 - Once per server process, a background thread computes what the pages show under the default
-  filters (:func:`start_warm_up`), so the first visits after a start find it cached.
+  filters (:func:`start_warm_up`). Streamlit runs no app code before a browser connects, so it
+  starts with the first visit, once that visit's page is drawn: the first visitor's other pages
+  and every later visit find them cached.
 - One script run reads one revision: ``begin_run()`` (app.py) pins the run to the revision of
   its first read, and a read that finds another one (an upload landed mid-run) reruns the
   script, so a page never shows some numbers from before a write and some from after.
@@ -305,9 +307,8 @@ def as_of() -> dt.date | None:
 # --- warm-up ---------------------------------------------------------------------------------
 
 WARM_UP_ENV = "FUNNEL_WARM_UP"  # "0": never warm up; "1": also outside `streamlit run`
-# What the pages read with the default filters, most expensive first: the first visitor's own
-# run starts with the cheap sidebar reads and conversion, so the two work on different keys
-# (Streamlit computes one key once: a run that needs a key being warmed waits for it).
+# What the pages read with the default filters, most expensive first (Streamlit computes one key
+# once: a run that needs a key being warmed waits for it).
 WARM_METRICS = (
     "funnel_by_channel",
     "time_to_win_curve",
@@ -324,10 +325,12 @@ _log = logging.getLogger(__name__)
 
 
 def start_warm_up() -> None:
-    """Once per server process and store (app.py, when the store has leads): fill Streamlit's
-    caches with what the pages show under the default filters, in a background thread, so the
-    first visits after a start find them computed (docs/PERFORMANCE.md, gap 5). Not in AppTest
-    (whose runtime is a mock), unless ``FUNNEL_WARM_UP=1``."""
+    """Once per server process and store (app.py, at the end of a run when the store has leads):
+    fill Streamlit's caches with what the pages show under the default filters, in a background
+    thread, so the first visitor's other pages and later visits find them computed
+    (docs/PERFORMANCE.md, gap 5). Started after the first visitor's page is drawn, not before:
+    on two cores the thread would slow that page's own first chart. Not in AppTest (whose
+    runtime is a mock), unless ``FUNNEL_WARM_UP=1``."""
     wanted = os.environ.get(WARM_UP_ENV, "")
     if wanted == "0" or (wanted != "1" and not _served()):
         return

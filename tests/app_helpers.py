@@ -172,6 +172,26 @@ def full_screenshot(page, name: str) -> Path:
     return path
 
 
+# In-page milestones (ms from navigation start) for the load-order test: when plotly's bundle is
+# requested, when the page title shows, and whether the invisible chart of funnel/app_preload.py
+# was ever visible. Add with ``page.add_init_script`` before ``goto``; read ``window.__marks``.
+LOAD_MARKS_JS = """(() => {
+  const m = {preload_visible: false, bundle_url: null}; window.__marks = m;
+  new PerformanceObserver((list) => list.getEntries().forEach((e) => {
+    if (e.name.includes('/PlotlyChart.') && m.bundle_url === null) {
+      m.bundle_url = e.name; m.plotly_bundle_requested = e.startTime;
+    }
+  })).observe({type: 'resource', buffered: true});
+  const preload = '[data-testid="stSidebar"] [data-testid="stPlotlyChart"]';
+  new MutationObserver(() => {
+    if (!('title' in m) && document.querySelector('[data-testid="stMain"] h1'))
+      m.title = performance.now();
+    for (const c of document.querySelectorAll(preload))
+      if (c.getClientRects().length) m.preload_visible = true;
+  }).observe(document, {childList: true, subtree: true, attributes: true});
+})();"""
+
+
 def chart_texts(page) -> list[str]:
     """Every text drawn inside the page's plotly charts (bar labels, ticks, annotations)."""
     return page.eval_on_selector_all(

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import os
 import re
+import urllib.request
 from pathlib import Path
 
 import pytest
 from app_helpers import (
     ARTIFACTS,
     CHROMIUM,
+    LOAD_MARKS_JS,
     PAGES,
     chart_texts,
     choose_in_sidebar,
@@ -180,3 +182,23 @@ def test_allocation_page_and_spend_section_in_a_browser(browser_ready, demo_db):
         wait_for_app(page)
         assert_no_error_on(page, "upload (spend)")
         full_screenshot(page, "demo-upload-spend")
+
+
+def test_plotly_bundle_loads_before_the_page_arrives_and_stays_cached(browser_ready, demo_db):
+    """A fresh server's first visit (docs/PERFORMANCE.md, gap 5): the invisible chart drawn before
+    app.py imports its heavy modules makes the browser request plotly's 4.7 MB bundle before the
+    page's title arrives; it never shows; and the bundle is served for a returning browser to
+    keep (a content-hashed name, ``immutable``)."""
+    with streamlit_server(demo_db) as url, chromium_page() as page:
+        page.add_init_script(LOAD_MARKS_JS)
+        page.goto(f"{url}/sales", wait_until="commit")
+        page.locator("[data-testid='stMain'] [data-testid='stPlotlyChart'] .main-svg .trace"
+                     ).first.wait_for(timeout=60_000)
+        wait_for_app(page)
+        assert_no_error_on(page, "sales")
+        marks = page.evaluate("window.__marks")
+        assert marks["bundle_url"], marks
+        assert marks["plotly_bundle_requested"] < marks["title"], marks
+        assert not marks["preload_visible"], marks
+        with urllib.request.urlopen(marks["bundle_url"], timeout=10) as resp:
+            assert "immutable" in resp.headers.get("Cache-Control", ""), dict(resp.headers)
