@@ -230,8 +230,12 @@ def _head_to_head(
     _con: StoreHandle, db: str, rev: int, a: str, b: str, filters: Filters
 ) -> dict:
     kwargs = filters.as_kwargs()
+    # the page's cached conversion table holds both channels' rows when no channel is filtered
+    conversion = (_metric(_con, db, rev, "conversion_by_channel", filters)
+                  if kwargs["channels"] is None else None)
     with reader(_con) as cur:
-        return metrics.head_to_head(cur, a, b, kwargs["start"], kwargs["end"], kwargs["owners"])
+        return metrics.head_to_head(cur, a, b, kwargs["start"], kwargs["end"], kwargs["owners"],
+                                    conversion=conversion)
 
 
 def head_to_head(a: str, b: str, filters: Filters | None = None) -> dict:

@@ -200,10 +200,15 @@ def head_to_head(
     end: DateLike = None,
     owners: Names = None,
     seed: int = stats.DEFAULT_SEED,
+    conversion: pd.DataFrame | None = None,
 ) -> dict:
     """Bayesian comparison of two channels' conversion in the period (see
-    :func:`funnel.stats.head_to_head` for the keys); adds ``channel_a``/``channel_b`` slugs."""
-    conv = conversion_by_channel(con, start, end, [a, b], owners).set_index("channel")
+    :func:`funnel.stats.head_to_head` for the keys); adds ``channel_a``/``channel_b`` slugs.
+    ``conversion``: :func:`conversion_by_channel` for the same period and owners, any channels
+    (a page that shows it already has it; each channel's row does not depend on the others)."""
+    if conversion is None:
+        conversion = conversion_by_channel(con, start, end, [a, b], owners)
+    conv = conversion.set_index("channel")
 
     def side(channel: str) -> tuple[int, int, str]:
         if channel in conv.index:

@@ -657,3 +657,16 @@ def test_period_with_no_leads_gives_empty_or_zero_rows(edges):
     # open_by_temperature keeps its three rows, all at zero
     df = metrics.open_by_temperature(edges, **empty)
     assert df["open_leads"].tolist() == [0, 0, 0] and df["share"].isna().all()
+
+
+def test_head_to_head_from_the_pages_conversion_table_is_the_same(fx):
+    # the Sales and Overview pages pass their cached all-channel conversion table instead of
+    # querying the two channels again: each channel's row must not depend on the others
+    channels = sorted(metrics.conversion_by_channel(fx)["channel"])
+    a, b = channels[0], channels[-1]
+    alone = metrics.head_to_head(fx, a, b)
+    shared = metrics.head_to_head(fx, a, b, conversion=metrics.conversion_by_channel(fx))
+    assert shared == alone
+    missing = metrics.head_to_head(fx, a, "no_such_channel",
+                                   conversion=metrics.conversion_by_channel(fx))
+    assert missing == metrics.head_to_head(fx, a, "no_such_channel")
