@@ -280,10 +280,12 @@ def prob_a_better(alpha_a: float, beta_a: float, alpha_b: float, beta_b: float) 
     evenly spaced u. Deterministic, and accurate to ~1e-4 for the shapes met here.
     """
     u = (np.arange(_QUANTILE_POINTS) + 0.5) / _QUANTILE_POINTS
-    from scipy import stats as sps
+    # scipy.special's incomplete beta functions are what scipy.stats.beta.ppf / .sf call (same
+    # numbers), without importing scipy.stats (~0.6 s on the dashboard's first comparison)
+    from scipy import special as spsp
 
-    x_b = sps.beta.ppf(u, alpha_b, beta_b)
-    return float(np.mean(sps.beta.sf(x_b, alpha_a, beta_a)))
+    x_b = spsp.betaincinv(alpha_b, beta_b, u)
+    return float(np.mean(spsp.betaincc(alpha_a, beta_a, x_b)))
 
 
 def _extra_leads(won_a, leads_a, won_b, leads_b, p_now) -> tuple[int | None, int | None, bool]:
