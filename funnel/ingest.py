@@ -88,6 +88,7 @@ def ingest_file(
     options = options or IngestOptions()
     name = file_name or path.name
     _check_fields(name, options)
+    _check_constants(con, name, options)
     readers.check_upload_size(path, name)
     facts = readers.scan_file(path, name)  # hashed in pieces: the file is never held whole
     sha = facts.sha256
@@ -293,6 +294,21 @@ def _check_fields(name: str, options: IngestOptions) -> None:
                 f"{kind} names unknown field(s) {', '.join(unknown)}; "
                 f"fields are: {', '.join(FIELDS)}",
             )
+
+
+def _check_constants(con, name: str, options: IngestOptions) -> None:
+    """A --set date or yes/no that cannot be read fails the upload at once, naming the --set
+    (rather than every row whose empty cell it fills)."""
+    formats = [f for family in dates.ORDER for f in dates.formats_of(family)]
+    for fld, value in sorted(options.constants.items()):
+        kind = "date" if fld in DATE_FIELDS else "yes/no" if fld == "converted" else None
+        if kind is None or value is None:
+            continue
+        is_date, is_yes_no = store.fetch_one(
+            con, "ingest/set_value_check", {"value": value, "formats": formats})
+        if not (is_date if kind == "date" else is_yes_no):
+            raise IngestError(name, f"--set {fld}={value!r} is not a {kind}; give a {kind} "
+                              "such as " + ("2026-11-02" if kind == "date" else "yes or no") + ".")
 
 
 def _check_mapping(name: str, mapping: Mapping, headers: list[str]) -> None:

@@ -946,6 +946,30 @@ def test_set_created_at_fills_only_empty_cells(con, db_path):
     assert column(con, "created_at") == {"1": D(2026, 3, 4), "2": D(2024, 1, 1)}
 
 
+@pytest.mark.parametrize("constants,said", [
+    ({"created_at": "garbage"}, "--set created_at='garbage' is not a date"),
+    ({"converted": "maybe"}, "--set converted='maybe' is not a yes/no"),
+])
+def test_an_unreadable_set_value_is_blamed_on_the_set(con, db_path, constants, said):
+    # before: row 3's empty cell took 'garbage' and the row was rejected against the column
+    # "Created Date", a cell the owner never typed; now nothing is loaded and the --set is named
+    with pytest.raises(IngestError) as info:
+        ingest_text(con, db_path, "set_bad.csv",
+                    "id,Lead Source,Created Date,Converted\n1,Web,2026-03-04,1\n2,Web,,\n",
+                    constants=constants)
+    assert said in str(info.value)
+    assert "set_bad.csv" in str(info.value)
+    assert con.execute("SELECT count(*) FROM leads").fetchone() == (0,)
+
+
+def test_set_values_of_every_date_family_are_accepted(con, db_path):
+    for i, value in enumerate(["2024-01-01", "01/31/2024", "31/01/2024", "Jan 31, 2024",
+                               "45322"]):
+        result = ingest_text(con, db_path, f"set_ok_{i}.csv", f"id,Lead Source\n{i},Web\n",
+                             constants={"created_at": value})
+        assert (result.loaded, result.rejected) == (1, 0), value
+
+
 def test_without_a_created_date_a_new_lead_is_rejected(con, db_path):
     result = ingest_text(con, db_path, "undated.csv", "id,Lead Source,Created Date\n1,Web,\n")
     assert (result.loaded, result.rejected) == (0, 1)
