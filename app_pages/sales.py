@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from funnel import app_findings, app_state, app_tables, app_ui, charts
+from funnel import app_findings, app_state, app_tables, app_ui, charts, metrics
 from funnel import format as fmt
 
 
@@ -65,6 +65,7 @@ if not app_ui.page_needs_data():
     st.caption(app_ui.period_caption())
     names = app_state.channel_names()
     conversion = app_state.metric("conversion_by_channel")
+    missing = metrics.coverage_notes(app_state.metric("data_coverage"))
 
     app_ui.section("Conversion by channel", "conversion_by_channel")
     if app_ui.chart(charts.conversion_by_channel, conversion, value_column="leads"):
@@ -76,16 +77,26 @@ if not app_ui.page_needs_data():
     head_to_head(list(conversion["channel"]), names)
 
     app_ui.section("Where each channel loses its leads", "funnel_by_channel")
-    app_ui.chart(charts.funnel_by_channel, app_state.metric("funnel_by_channel"), names,
-                 value_column="reached")
+    if missing["funnel"]:
+        st.info(missing["funnel"], icon=":material/help_center:")
+    else:
+        app_ui.chart(charts.funnel_by_channel, app_state.metric("funnel_by_channel"), names,
+                     value_column="reached")
 
     app_ui.section("How fast leads are won", "time_to_win_curve")
-    time_to_win(list(conversion["channel"]), names)
+    if missing["time_to_win"] and missing["time_to_win"].startswith("Not in the data"):
+        st.info(missing["time_to_win"], icon=":material/help_center:")
+    else:
+        time_to_win(list(conversion["channel"]), names)
+        if missing["time_to_win"]:
+            st.caption(missing["time_to_win"])
 
     app_ui.section("Value per lead", "value_per_lead")
     app_ui.chart(charts.value_per_lead, conversion, value_column="value_per_lead",
                  empty_message="No deal values in this selection: map a value column on the "
                  "Upload page to see what a lead is worth.")
+    if missing["value"]:
+        st.caption(missing["value"])
 
     app_ui.section("Cohort maturity: conversion by week the leads came in", "weekly_cohorts")
     app_ui.chart(charts.weekly_cohorts, app_state.metric("weekly_cohorts"), names,

@@ -62,7 +62,16 @@ for upload in files or []:
             "Date the export was taken (leave empty to read it from the file)", value=None,
             key=f"as_of_{sha[:16]}", format="DD/MM/YYYY",
         )
-        options, notes = app_upload.options_from_table(edited, detected, as_of)
+        no_means_open = False
+        if app_upload.yes_no_outcome(edited):
+            reading = st.radio(
+                "This file's only outcome is a yes/no column. A lead marked 'no' is:",
+                ["Lost", "Still open"], key=f"no_means_{sha[:16]}", horizontal=True,
+                help="Most lead lists mark a lead 'no' once it did not buy: lost. Choose "
+                "'still open' if 'no' only means 'not yet'.",
+            )
+            no_means_open = reading == "Still open"
+        options, notes = app_upload.options_from_table(edited, detected, as_of, no_means_open)
         for note in notes:
             st.warning(note, icon=":material/warning:")
         plans.append((upload.name, path, options))
@@ -80,7 +89,7 @@ if plans:
                     result = app_upload.ingest(cur, path, options, name, app_state.db_path())
                 results.append(app_upload.result_summary(result))
             except IngestError as exc:
-                results.append({"file": name, "error": exc.message})
+                results.append(app_upload.error_summary(name, exc))
             app_upload.forget_file(path)
         bar.progress(1.0, text="Done")
         st.session_state["upload_results"] = results
@@ -95,16 +104,30 @@ for result in results:
         st.markdown(f"#### {result['file']}")
         if "error" in result:
             st.error(result["error"], icon=":material/error:")
+            if result.get("fix"):
+                st.info(result["fix"], icon=":material/lightbulb:")
             continue
+        if result.get("replaced"):
+            st.info("This file was loaded before with other settings: what it said then was "
+                    "replaced by what it says now.", icon=":material/published_with_changes:")
         if result["already_ingested"]:
             st.info("This file was already loaded with the same settings: nothing changed.",
                     icon=":material/check_circle:")
-        read, loaded, rejected, duplicate = st.columns(4)
+        read, loaded, rejected, duplicate, warned = st.columns(5)
         read.metric("Rows read", fmt.count(result["read"]))
         loaded.metric("Loaded", fmt.count(result["loaded"]))
-        rejected.metric("Rejected", fmt.count(result["rejected"]))
+        rejected.metric("Rejected", fmt.count(result["rejected"]),
+                        help="Rows that say nothing about which lead they are (no ID, or no "
+                        "date the lead came in for a lead not loaded before).")
         duplicate.metric("Duplicates", fmt.count(result["duplicate"]),
                          help="The same lead ID twice in the file: the later row counts.")
+        warned.metric("Cells read as unknown", fmt.count(result.get("warnings", 0)),
+                      help="Cells that could not be read (an amount 'N/A', a date that is no "
+                      "date): the row is loaded with that field unknown.")
+        if result.get("outcome"):
+            st.caption(result["outcome"])
+        for note in result.get("notes", []):
+            st.info(note, icon=":material/info:")
         st.caption(f"From {result['source']} · as of {fmt.date(result['as_of'])} · columns "
                    "used: " + ", ".join(f"{k} ← '{v}'" for k, v in result["mapping"].items()))
         if result["rejected"]:
@@ -116,6 +139,18 @@ for result in results:
                 "Download the rejected rows (CSV)", app_upload.rejected_csv(rejects),
                 file_name=f"rejected_{result['file'].rsplit('.', 1)[0]}.csv",
                 mime="text/csv", icon=":material/download:", key=f"rejects_{result['upload_id']}",
+            )
+        if result.get("warnings"):
+            with app_state.reader() as cur:
+                warned_cells = app_upload.cell_warnings(cur, result["upload_id"])
+            with st.expander(f"See the {fmt.count(result['warnings'])} cells read as unknown"):
+                st.dataframe(warned_cells, hide_index=True, width="stretch")
+            st.download_button(
+                "Download the cells read as unknown (CSV)",
+                app_upload.rejected_csv(warned_cells),
+                file_name=f"unknown_cells_{result['file'].rsplit('.', 1)[0]}.csv",
+                mime="text/csv", icon=":material/download:",
+                key=f"warnings_{result['upload_id']}",
             )
 
 with app_state.reader() as cur:
@@ -225,3 +260,24 @@ if history.empty:
     st.info("Nothing uploaded yet.", icon=":material/history:")
 else:
     st.dataframe(history, hide_index=True, width="stretch")
+    with st.expander("Take an upload out"):
+        st.caption("The store ends as if that file had never been loaded; every other upload "
+                   "still counts, in order. Its rows are read again from the copies Funnel "
+                   "keeps, so this can take as long as loading them did.")
+        choices = {int(r["Upload"]): f"{r['Upload']}: {r['File']} (as of {r['As of']})"
+                   for _, r in history.iterrows()}
+        chosen = st.selectbox("Upload", list(choices), format_func=choices.get,
+                              key="remove_choice")
+        if st.button("Remove this upload", icon=":material/delete:", key="remove_upload"):
+            try:
+                with app_state.writer() as cur:
+                    removed = app_upload.remove_upload(cur, int(chosen), app_state.db_path())
+                st.session_state["upload_removed"] = removed["file_name"]
+            except IngestError as exc:
+                st.session_state["upload_removed_error"] = exc.message
+            st.rerun()
+if name := st.session_state.pop("upload_removed", None):
+    st.success(f"Removed {name}: the other uploads were read again in order.",
+               icon=":material/check_circle:")
+if message := st.session_state.pop("upload_removed_error", None):
+    st.error(message, icon=":material/error:")

@@ -60,7 +60,7 @@ def make_csv(path: Path, rows: int, seed: int = 8) -> Path:
         for i in range(rows - 2):
             out.write(
                 f"B{i},user{i}@example.com,{rng.choice(sources)},"
-                f"2026-{1 + i % 12:02d}-{1 + i % 28:02d},{rng.choice(stages)},{i % 5000},"
+                f"2025-{1 + i % 12:02d}-{1 + i % 28:02d},{rng.choice(stages)},{i % 5000},"
                 f"owner{i % 7}\n"
             )
         out.write("1,,Web,2026-01-05,Proposal,100,owner1\n2,,Referral,2026-01-06,Qualified,200,"

@@ -21,7 +21,7 @@ import pandas as pd
 from funnel import format as fmt
 from funnel import store, synonym_store
 from funnel.ingest import IngestOptions, IngestResult, ingest_file, preview
-from funnel.mapping import FIELDS
+from funnel.mapping import FIELD_LABELS, FIELDS
 from funnel.safe_text import neutralise
 from funnel.synonyms import STAGE_ORDER
 
@@ -30,23 +30,6 @@ FILE_TYPES = ["csv", "xlsx", "tsv", "txt"]
 NO_COLUMN = "(not in this file)"
 EDITOR_ROW_PX = 37  # st.data_editor's row height: the mapping table shows every field
 
-# Words for each canonical field, in the order of funnel.mapping.FIELDS.
-FIELD_LABELS = {
-    "id": "Lead or deal ID",
-    "channel": "Channel (lead source)",
-    "created_at": "Date the lead came in",
-    "stage": "Stage",
-    "status": "Status (open / won / lost)",
-    "converted": "Converted (yes / no)",
-    "won_at": "Date won",
-    "lost_at": "Date lost",
-    "closed_at": "Date closed (won or lost)",
-    "value": "Deal value",
-    "owner": "Owner (sales person)",
-    "email": "E-mail (kept only as a hash)",
-    "phone": "Phone (kept only as a hash)",
-    "name": "Name (never stored)",
-}
 FIELD_COL = "Field"
 COLUMN_COL = "Column in your file"
 FIXED_COL = "Fixed value for every row"
@@ -107,7 +90,8 @@ def column_choices(detected: Detected) -> list[str]:
 
 
 def options_from_table(
-    edited: pd.DataFrame, detected: Detected, as_of: dt.date | None = None
+    edited: pd.DataFrame, detected: Detected, as_of: dt.date | None = None,
+    no_means_open: bool = False,
 ) -> tuple[IngestOptions, list[str]]:
     """Ingest options from the edited mapping table, and notes for the person.
 
@@ -126,13 +110,48 @@ def options_from_table(
         if column and column != detected_column:
             mapping[str(fld)] = column
         elif column is None and detected_column:
-            notes.append(
-                f"{FIELD_LABELS[str(fld)]}: Funnel cannot ignore a detected column yet, so "
-                f"'{detected_column}' is still used."
-            )
+            mapping[str(fld)] = ""  # the person un-mapped a detected column: do not read it
         if fixed:
             constants[str(fld)] = fixed
-    return IngestOptions(mapping=mapping, constants=constants, as_of=as_of), notes
+    return IngestOptions(mapping=mapping, constants=constants, as_of=as_of,
+                         no_means_open=no_means_open), notes
+
+
+def yes_no_outcome(edited: pd.DataFrame) -> bool:
+    """True when the mapping's only outcome is a yes/no column (no stage, status or closed
+    flag): the page then asks what a "no" means."""
+    def given(fld: str) -> bool:
+        column = edited.loc[fld, COLUMN_COL] if fld in edited.index else None
+        fixed = edited.loc[fld, FIXED_COL] if fld in edited.index else None
+        has_column = not fmt.is_missing(column) and column not in ("", NO_COLUMN)
+        return has_column or not (fmt.is_missing(fixed) or not str(fixed).strip())
+
+    return given("converted") and not any(given(f) for f in ("stage", "status", "is_closed"))
+
+
+def fix_words(fixes) -> str:
+    """What would make a file usable, in the words of this page (its mapping table's boxes):
+    the command line words the same fixes as options."""
+    needed, better = [], []
+    for fix in fixes:
+        label = FIELD_LABELS.get(fix.field, fix.field)
+        if fix.action == "set":
+            text = (f"type {fix.why} (e.g. {fix.example}) in the **{FIXED_COL}** box of "
+                    f"**{label}**")
+        elif fix.field == "id":
+            text = f"set **{label}** to **{NO_COLUMN}** ({fix.why})"
+        elif fix.columns:
+            text = (f"pick {fix.why} as **{label}** in **{COLUMN_COL}** (one of: "
+                    + ", ".join(f"'{c}'" for c in fix.columns) + ")")
+        else:
+            text = f"pick {fix.why} as **{label}** in **{COLUMN_COL}**"
+        (needed if fix.needed else better).append(text)
+    parts = []
+    if needed:
+        parts.append("To load it, " + " and ".join(needed) + ", then load again.")
+    if better:
+        parts.append("For true figures, also " + "; ".join(better) + ".")
+    return " ".join(parts)
 
 
 def ingest(
@@ -156,7 +175,24 @@ def result_summary(result: IngestResult) -> dict:
         "as_of": result.as_of,
         "mapping": {FIELD_LABELS.get(k, k): v for k, v in result.mapping.items()},
         "unmapped": len(result.unmapped),
+        "warnings": result.warnings,
+        "notes": list(result.notes),
+        "replaced": result.replaced,
+        "outcome": _outcome_words(result),
     }
+
+
+def _outcome_words(result: IngestResult) -> str | None:
+    if not result.yes_no_outcome:
+        return None
+    column = result.mapping.get("converted", "the yes/no column")
+    return (f"'{column}' is the only outcome in this file: a 'no' was read as "
+            + ("still open." if result.no_means_open else "lost."))
+
+
+def error_summary(name: str, exc) -> dict:
+    """An IngestError as the page shows it: the message and the fix, in this page's words."""
+    return {"file": name, "error": exc.message, "fix": fix_words(exc.fixes)}
 
 
 # --- reading back ----------------------------------------------------------------------------
@@ -167,6 +203,7 @@ def upload_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     df = store.fetch_df(con, "uploads/upload_history")
     return pd.DataFrame(
         {
+            "Upload": df["upload_id"],
             "File": df["file_name"],
             "From": df["source"].map(_source_label),
             "As of": [fmt.date(v) for v in df["as_of"]],
@@ -176,6 +213,7 @@ def upload_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             "Loaded": df["rows_loaded"],
             "Rejected": df["rows_rejected"],
             "Duplicate": df["rows_duplicate"],
+            "Cells read as unknown": df["rows_warned"],
         }
     )
 
@@ -204,6 +242,24 @@ def _cells(raw: object) -> dict:
     except ValueError:
         return {"Row": str(raw)}
     return value if isinstance(value, dict) else {"Row": str(raw)}
+
+
+def cell_warnings(con: duckdb.DuckDBPyConnection, upload_id: int) -> pd.DataFrame:
+    """An upload's cell warnings: the cells read as unknown while their row loaded."""
+    df = store.fetch_df(con, "uploads/cell_warnings", {"upload_id": upload_id})
+    return pd.DataFrame({
+        "Row in file": df["row_number"],
+        "Column": df["column_name"],
+        "Value in the file": df["value"],
+        "Why it was read as unknown": df["reason"],
+    })
+
+
+def remove_upload(con: duckdb.DuckDBPyConnection, upload_id: int, db: Path) -> dict:
+    """Take an upload out of the store (the others are read again in order)."""
+    from funnel import replay
+
+    return replay.remove_upload(con, upload_id, db)
 
 
 def rejected_csv(rows: pd.DataFrame) -> bytes:

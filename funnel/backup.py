@@ -36,7 +36,14 @@ MEMBER_KEY = "store.duckdb.key"
 MEMBER_META = "backup.json"
 MEMBER_UPLOADS = "uploads/"
 DB_HELP = "store file (default $FUNNEL_DB or data/funnel.duckdb)"
-OLD_TABLES = ("channels", "channel_map", "stage_map", "channel_spend", "decisions")
+# the tables a backup counts (an older store has only some of them)
+COUNTED_TABLES = (
+    "cell_warnings", "channel_map", "channel_spend", "channels", "decisions", "lead_events",
+    "leads", "rejected_rows", "schema_version", "stage_map", "stages", "store_settings", "uploads",
+)
+OLD_TABLES = (
+    "channels", "channel_map", "stage_map", "channel_spend", "decisions", "store_settings",
+)
 
 
 class BackupError(Exception):
@@ -50,7 +57,12 @@ def table_counts(con) -> dict[str, int]:
     """Rows in each of the store's tables."""
     from funnel import store
 
-    return {name: int(n) for name, n in store.fetch_all(con, "backup/table_counts")}
+    present = [n for (n,) in store.fetch_all(con, "backup/existing_tables",
+                                               {"names": list(COUNTED_TABLES)})]
+    return {
+        name: int(store.fetch_one(con, "backup/table_counts", {"table_name": name})[0])
+        for name in present
+    }
 
 
 def backup_store(
@@ -470,9 +482,11 @@ def _replay(con, new_db: Path, old_root: Path, rec: dict, echo) -> list[str]:
         mapping={f: mapping.get(f, "") for f in FIELDS},
         constants=dict(settings.get("set") or {}),
         as_of=dt.date.fromisoformat(str(as_of)[:10]) if as_of else None,
+        no_means_open=bool(settings.get("no_means_open")),
     )
     result = ingest_file(
-        con, old_root / rec["sha256"], options, db_path=new_db, file_name=rec["file_name"]
+        con, old_root / rec["sha256"], options, db_path=new_db, file_name=rec["file_name"],
+        must_load=False,
     )
     store.run(
         con,

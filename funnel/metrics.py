@@ -228,11 +228,43 @@ def _label(channel: str) -> str:
 
 Metric = Callable[..., pd.DataFrame]
 
+def data_coverage(con, start=None, end=None, channels=None, owners=None) -> pd.DataFrame:
+    """What the selected leads' files hold (one row): leads, with_stages (a stage column, or
+    seen past 'new'), won, won_dated (a known won date), won_valued, other_currency (money in
+    another currency than the store's). A page draws the stage funnel only when with_stages > 0
+    and measures time to win on the won_dated wins only."""
+    return _fetch(con, "data_coverage", start, end, channels, owners)
+
+
+def coverage_notes(coverage: pd.DataFrame) -> dict[str, str | None]:
+    """Sentences for what the data does not hold, keyed by the section they belong to
+    (``funnel``, ``time_to_win``, ``value``); None where the data holds it all."""
+    row = coverage.iloc[0] if len(coverage) else None
+    notes: dict[str, str | None] = {"funnel": None, "time_to_win": None, "value": None}
+    if row is None or not row["leads"]:
+        return notes
+    if not row["with_stages"]:
+        notes["funnel"] = ("Not in the data: these leads' files say only whether each lead was "
+                           "won, not the stages it went through, so there is no funnel to draw.")
+    won, dated = int(row["won"]), int(row["won_dated"])
+    if won and not dated:
+        notes["time_to_win"] = ("Not in the data: the files give no date the leads were won, so "
+                                "how fast they are won cannot be measured.")
+    elif won > dated:
+        notes["time_to_win"] = (f"{won - dated:,} of the {won:,} wins have no won date in the "
+                                "files and are left out of how fast leads are won.")
+    if int(row["other_currency"]):
+        notes["value"] = (f"{int(row['other_currency']):,} deals are in another currency and "
+                          "are left out of money figures.")
+    return notes
+
+
 METRICS: dict[str, Metric] = {
     f.__name__: f
     for f in (
         leads_by_channel,
         leads_by_week,
+        data_coverage,
         lead_volume_vs_previous,
         conversion_by_channel,
         funnel_by_channel,

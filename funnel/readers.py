@@ -50,6 +50,7 @@ class StagedFile:
     delimiter: str | None
     first_row: int = 2  # the spreadsheet row number of the first data row
     empty_rows: int = 0  # empty rows below the header (not rows read; later rows keep numbers)
+    nul_bytes: int = 0  # NUL bytes dropped from inside cells (SPEC 3)
 
     @property
     def contiguous(self) -> bool:
@@ -134,6 +135,7 @@ class FileFacts:
     # lines as an editor counts them (a last line without a line end too), None when bytes cannot
     # tell (UTF-16, or lines ending in CR in one place and LF in another)
     lines: int | None = None
+    nul_count: int = 0  # NUL bytes in the file (after a UTF-8 BOM)
 
 
 class _Scan:
@@ -145,6 +147,7 @@ class _Scan:
         self.head = b""
         self.blank = True
         self.nul_at: int | None = None
+        self.nul_count = 0
         self.has_cr = False
         self.utf8 = True
         self._line_feeds = 0
@@ -163,6 +166,8 @@ class _Scan:
         self.blank = self.blank and not piece.strip()
         if self.nul_at is None and (pos := piece.find(b"\x00", start)) >= 0:
             self.nul_at = self.size + pos - self._bom
+        if self.nul_at is not None:
+            self.nul_count += piece.count(b"\x00", start)
         self._line_feeds += piece.count(b"\n")
         if b"\r" in piece:
             self.has_cr = True
@@ -187,7 +192,7 @@ class _Scan:
             except UnicodeDecodeError:
                 self.utf8 = False
         return FileFacts(self.size, self.hash.hexdigest(), self.head, self.blank, self.nul_at,
-                         self.utf8, self.has_cr, self._lines())
+                         self.utf8, self.has_cr, self._lines(), self.nul_count)
 
     def _lines(self) -> int | None:
         feeds, returns = self._line_feeds, self._returns
@@ -287,20 +292,20 @@ def stage_file(
     if looks_binary(head) and not head.startswith(UTF16_BOMS):
         raise IngestError(file_name, "is not a CSV or XLSX file (it holds binary data).")
     encoding = _encoding(facts, file_name)
-    head_text = _head_text(facts, encoding, file_name)
+    head_text = _head_text(facts, encoding, file_name).replace("\x00", "")
     text = head_text.lstrip("\r\n")  # empty lines above the header: DuckDB skips them too
     delimiter = sniff_delimiter(text)
     headers = _header_record(text, delimiter)
     allowed = store.uploads_folder(con)
     cr_records = _records_end_in_cr(text)
-    utf8 = _Utf8Copy(path, encoding, facts.size, file_name)
+    utf8 = _Utf8Copy(path, encoding, facts.size, file_name, drop_nul=bool(facts.nul_count))
     try:
         if cr_records:
             # Old Mac exports end records in CR alone; DuckDB split such a record in two when a
             # quoted cell held a CRLF: read them with LF line ends.
             _read_staged_copy(con, allowed, utf8.pieces(lf_only=True), delimiter, headers)
         elif (encoding == "utf-8" or (encoding == "utf-8-sig" and text == head_text)) and (
-            _duckdb_may_read(path, allowed)
+            _duckdb_may_read(path, allowed) and not utf8.drop_nul
         ):
             # DuckDB skips a UTF-8 BOM itself, but reads a BOM and a line end as an empty header
             _read_csv(con, path, delimiter, headers)
@@ -317,7 +322,10 @@ def stage_file(
             raise _unreadable(file_name, again) from again
     first_row, empty_rows = _empty_rows(con, facts, utf8, delimiter, len(headers))
     store.run(con, "ingest/stage_row_map", {"first_row": first_row, "empty_rows": empty_rows})
-    return _finish(con, headers, encoding, delimiter, file_name, first_row, len(empty_rows))
+    staged = _finish(con, headers, encoding, delimiter, file_name, first_row, len(empty_rows))
+    # NUL characters of UTF-16 text are counted as the copy decodes it (its bytes hold zeros)
+    staged.nul_bytes = utf8.nul_chars if encoding == "utf-16" else facts.nul_count
+    return staged
 
 
 def _empty_rows(
@@ -410,14 +418,17 @@ def _open_quote(text: bytes, end: int) -> int:
 
 
 def _encoding(facts: FileFacts, file_name: str) -> str:
-    """The file's text encoding as :func:`decode_text` names it (NUL bytes refused)."""
+    """The file's text encoding as :func:`decode_text` names it. NUL bytes inside cells are
+    dropped (rich-text fields of some CRM exports hold them, SPEC 3); a file where they are
+    common is no text file (UTF-16 without its byte-order mark, or binary data)."""
     if facts.head.startswith(UTF16_BOMS):
         return "utf-16"
-    if facts.nul_at is not None:
+    if facts.nul_count * 20 > facts.size:
         raise IngestError(
             file_name,
-            f"contains a NUL byte at byte {facts.nul_at + 1}: this is not a text CSV. "
-            "Export the data again as CSV (UTF-8) or XLSX.",
+            f"is not a text CSV: {facts.nul_count:,} of its {facts.size:,} bytes are NUL bytes "
+            f"(the first at byte {(facts.nul_at or 0) + 1}). Export the data again as CSV "
+            "(UTF-8) or XLSX.",
         )
     if not facts.utf8:
         return "cp1252"
@@ -466,14 +477,19 @@ class _Utf16Decoder:
 class _Utf8Copy:
     """The file's text as UTF-8 bytes, piece by piece (for a private copy DuckDB reads)."""
 
-    def __init__(self, path: Path, encoding: str, size: int, file_name: str) -> None:
+    def __init__(
+        self, path: Path, encoding: str, size: int, file_name: str, drop_nul: bool = False
+    ) -> None:
         self.path, self.encoding, self.size, self.file_name = path, encoding, size, file_name
         self.saw_cr = False  # a CR in the text (for UTF-16, known once a copy was made)
+        self.drop_nul = drop_nul or encoding == "utf-16"  # NUL bytes left out of the copy
+        self.nul_chars = 0  # NUL characters found in UTF-16 text (known once a copy was made)
 
     def pieces(self, lf_only: bool) -> Iterator[bytes]:
         if self.encoding in ("utf-8", "utf-8-sig"):
             # already valid UTF-8: copy the bytes (CR and LF never occur inside a character)
-            yield from _lf_pieces(self._raw_pieces(), b"\r", b"\n", lf_only)
+            pieces = _lf_pieces(self._raw_pieces(), b"\r", b"\n", lf_only)
+            yield from (p.replace(b"\x00", b"") for p in pieces) if self.drop_nul else pieces
         else:
             yield from (
                 text.encode("utf-8")
@@ -488,6 +504,7 @@ class _Utf8Copy:
         _check_unchanged(self.path, self.size, self.file_name)
 
     def _text_pieces(self) -> Iterator[str]:
+        self.nul_chars = 0  # each pass reads the whole file: the last one's count holds
         with open(self.path, "rb") as handle:
             if self.encoding == "utf-16":
                 decoder = _Utf16Decoder(self.file_name)
@@ -497,11 +514,15 @@ class _Utf8Copy:
             else:  # cp1252: one byte per character; the five bytes it leaves undefined as latin-1
                 handle.seek(_bom_length(handle.read(len(UTF8_BOM))))
                 while piece := handle.read(CHUNK_BYTES):
-                    yield piece.decode("cp1252", errors="latin1_fallback")
+                    text = piece.decode("cp1252", errors="latin1_fallback")
+                    yield text.replace("\x00", "") if self.drop_nul else text
         _check_unchanged(self.path, self.size, self.file_name)
 
     def _seen(self, text: str) -> str:
         self.saw_cr = self.saw_cr or "\r" in text
+        if "\x00" in text:
+            self.nul_chars += text.count("\x00")
+            text = text.replace("\x00", "")
         return text
 
 

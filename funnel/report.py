@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from funnel import allocation, metrics
+from funnel import allocation, metrics, money
 from funnel.safe_text import neutralise
 
 # The SPEC 5 contract: these keys, in this shape, never renamed (more may be added elsewhere).
@@ -49,6 +49,8 @@ def build_report(
     options = metrics.filter_options(con).iloc[0]
     as_of = metrics.as_of_date(con).iloc[0]
     conversion = metrics.conversion_by_channel(con, **f)
+    coverage = metrics.data_coverage(con, **f)
+    notes = metrics.coverage_notes(coverage)
     report: dict[str, Any] = {
         "period": {
             "start": _json_value(start if start is not None else options["min_created"]),
@@ -65,12 +67,19 @@ def build_report(
         },
         "sales": {
             "conversion_by_channel": _records(conversion, CONVERSION_KEYS),
-            "funnel": _records(metrics.funnel_by_channel(con, **f), FUNNEL_KEYS),
+            # no stage funnel for leads whose files hold no stages (it would be invented)
+            "funnel": [] if notes["funnel"] else _records(metrics.funnel_by_channel(con, **f),
+                                                           FUNNEL_KEYS),
             "open_by_temperature": _records(metrics.open_by_temperature(con, **f), OPEN_KEYS),
             "time_to_win": _records(metrics.time_to_win(con, **f), TIME_TO_WIN_KEYS),
         },
         "allocation": _clean(allocation.report_records(con, start, end)),
+        "currency": money.store_currency(con),
+        "not_in_the_data": {k: v for k, v in notes.items() if v},
+        "data_coverage": _clean(coverage.iloc[0].to_dict()) if len(coverage) else {},
     }
+    if note := money.other_currency_note(con):
+        report["not_in_the_data"]["currency"] = note
     if compare:
         a, b = _pair(compare)
         report["head_to_head"] = _clean(metrics.head_to_head(con, a, b, start, end))
@@ -187,7 +196,7 @@ def _blocks(report: dict[str, Any]) -> list[tuple]:
               f"({_pct(head['conversion_rate'])}), {_count(head['open'])} still open; "
               f"won value {_money(head['won_value'])}."),
         *_marketing(report["marketing"]),
-        *_sales(report["sales"]),
+        *_sales(report["sales"], report.get("not_in_the_data", {})),
     ]
     if report.get("head_to_head"):
         blocks += _head_to_head(report["head_to_head"])
@@ -253,7 +262,7 @@ def _weeks(rows: list[dict[str, Any]]) -> list[tuple]:
     return [("p", title), ("table", header, body, "l" + "r" * len(table.columns))]
 
 
-def _sales(s: dict[str, Any]) -> list[tuple]:
+def _sales(s: dict[str, Any], missing: dict[str, str]) -> list[tuple]:
     blocks: list[tuple] = [("h2", "Sales: are we answering it well?")]
     conv = s["conversion_by_channel"]
     if not conv:
@@ -275,8 +284,11 @@ def _sales(s: dict[str, Any]) -> list[tuple]:
             for r in conv]
     header = ["Channel", "Leads", "Won", "Lost", "Open", "Conversion (95% CI)", "Win rate",
               "Median days to win", "Won value", "Value per lead"]
+    notes = [("p", missing[k]) for k in ("funnel", "time_to_win", "value", "currency")
+             if missing.get(k)]
     return [*blocks, ("p", text), ("table", header, rows, "lrrrrrrrrr"), *_funnel(s["funnel"]),
-            *_time_to_win(s.get("time_to_win", [])), *_open(s.get("open_by_temperature", []))]
+            *_time_to_win(s.get("time_to_win", [])), *notes,
+            *_open(s.get("open_by_temperature", []))]
 
 
 def _funnel(rows: list[dict[str, Any]]) -> list[tuple]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ MIGRATIONS = [
     "schema/001_initial.sql",
     "schema/002_decisions.sql",
     "schema/003_lead_progress.sql",
+    "schema/004_cell_warnings.sql",
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -151,6 +153,18 @@ def fetch_one(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] 
 def quote_ident(name: str) -> str:
     """Quote an identifier (e.g. a column header from a file) for DuckDB SQL."""
     return '"' + str(name).replace('"', '""') + '"'
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction: committed when the block ends, rolled back if it raises."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 def revision(con: duckdb.DuckDBPyConnection) -> int:

@@ -123,7 +123,7 @@ def mode(path: Path) -> int:
 def test_raw_bytes_are_kept_once_private_and_git_ignored(con, db_path):
     path = write(db_path.parent, "week1.csv", WEEK1)
     ingest_file(con, path, IngestOptions(), db_path=db_path)
-    # the same bytes with other options: a new upload, the same kept file
+    # the same bytes with other options: they replace the first upload, the same kept file
     ingest_file(con, path, IngestOptions(as_of=dt.date(2026, 1, 10)), db_path=db_path)
     root = raw_uploads.folder(db_path)
     kept = [p for p in root.iterdir() if raw_uploads.SHA256.fullmatch(p.name)]
@@ -133,7 +133,8 @@ def test_raw_bytes_are_kept_once_private_and_git_ignored(con, db_path):
     assert mode(kept[0]) == 0o600
     assert mode(root / "manifest.jsonl") == 0o600
     assert (root / ".gitignore").read_text().splitlines()[-1] == "*"
-    assert len(raw_uploads.read_manifest(root)) == 2
+    (entry,) = raw_uploads.read_manifest(root)  # one upload, as read the second time
+    assert entry["as_of"] == "2026-01-10"
     # nothing else was left there (no staging copies)
     assert sorted(p.name for p in root.iterdir()) == sorted(
         [kept[0].name, ".gitignore", "manifest.jsonl"]

@@ -43,6 +43,15 @@ def rejects(con, upload_id: int | None = None) -> list[tuple]:
     ).fetchall()
 
 
+def warnings(con, upload_id: int | None = None) -> list[tuple]:
+    """(row_number, column_name, value, reason) of cell warnings, in row order."""
+    return con.execute(
+        "SELECT row_number, column_name, value, reason FROM cell_warnings "
+        "WHERE $u IS NULL OR upload_id = $u ORDER BY upload_id, row_number, column_name",
+        {"u": upload_id},
+    ).fetchall()
+
+
 def table_counts(con) -> dict[str, int]:
     tables = ["uploads", "leads", "lead_events", "rejected_rows", "channel_spend"]
     return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
@@ -194,15 +203,18 @@ def test_impossible_date_rejects_the_row_naming_column_and_value(con, db_path):
     assert sorted(column(con, "created_at")) == ["1", "3"]
 
 
-def test_impossible_won_date_rejects_the_row(con, db_path):
+def test_impossible_won_date_is_a_cell_warning_and_the_row_loads(con, db_path):
     result = ingest_text(
         con,
         db_path,
         "won_bad.csv",
         "id,Lead Source,Created Date,Won date\n1,Web,2026-01-05,2026-04-31\n2,Web,2026-01-05,\n",
     )
-    assert (result.loaded, result.rejected) == (1, 1)
-    assert rejects(con) == [(2, "Won date", "Won date '2026-04-31' is not a date")]
+    # only identity rejects a row (SPEC 3): row 2 loads with its won date unknown
+    assert (result.loaded, result.rejected, result.warnings) == (2, 0, 1)
+    assert rejects(con) == []
+    assert warnings(con) == [(2, "Won date", "2026-04-31", "is not a date")]
+    assert column(con, "won_at") == {"1": None, "2": None}
 
 
 # --- money --------------------------------------------------------------------------------------
@@ -219,17 +231,18 @@ def test_money_with_currency_signs_and_thousands_separators(con, db_path):
         "3,Web,2026-01-05,500\n"  # plain: 500
         "4,Web,2026-01-05,USD 99.50\n"  # code before the number: 99.5
         "5,Web,2026-01-05,\n"  # empty: no value, still loaded
-        "6,Web,2026-01-05,call me\n",  # not money: rejected, row 7
+        "6,Web,2026-01-05,call me\n",  # not money: loaded, amount unknown, row 7 warned
     )
-    assert (result.read, result.loaded, result.rejected) == (6, 5, 1)
+    assert (result.read, result.loaded, result.rejected, result.warnings) == (6, 6, 0, 1)
     assert column(con, "value") == {
         "1": 22700.0,
         "2": 1200.0,
         "3": 500.0,
         "4": 99.5,
         "5": None,
+        "6": None,
     }
-    assert rejects(con) == [(7, "Amount", "Amount 'call me' is not an amount of money")]
+    assert warnings(con) == [(7, "Amount", "call me", "is not an amount of money")]
 
 
 def test_decimal_comma_money_column(con, db_path):
@@ -465,11 +478,9 @@ def test_every_spec_won_and_lost_stage_synonym_maps_to_its_stage(con, db_path):
     text, expected = stage_file(SPEC_CLOSED_STAGES)
     result = ingest_text(con, db_path, "closed_stages.csv", text, as_of=dt.date(2026, 2, 1))
     assert column(con, "stage") == expected
-    # no won/lost date in the file: the as-of date stands in for it
-    won_at, lost_at = column(con, "won_at"), column(con, "lost_at")
-    for crm_id, stage in expected.items():
-        assert (won_at[crm_id] is not None) == (stage == "won")
-        assert (lost_at[crm_id] is not None) == (stage == "lost")
+    # no won/lost date in the file: unknown stays unknown (SPEC 3), nothing stands in for it
+    assert set(column(con, "won_at").values()) == {None}
+    assert set(column(con, "lost_at").values()) == {None}
     assert result.unmapped == []
 
 
@@ -521,21 +532,45 @@ def test_converted_column_means_won_when_true(con, db_path, cell, won):
         f"id,Lead Source,Created Date,Converted\n1,Web,2026-01-05,{cell}\n",
         as_of=dt.date(2026, 2, 1),
     )
-    assert column(con, "stage") == {"1": "won" if won else "new"}
-    # no won date in the file: a win is dated by the as-of date
-    assert column(con, "won_at") == {"1": D(2026, 2, 1) if won else None}
+    # a yes/no outcome alone: "no" means lost (SPEC 3 yes/no outcomes)
+    assert column(con, "stage") == {"1": "won" if won else "lost"}
+    # no won or lost date in the file: unknown stays unknown
+    assert column(con, "won_at") == {"1": None}
+    assert column(con, "lost_at") == {"1": None}
 
 
-def test_converted_that_is_not_yes_or_no_rejects_the_row(con, db_path):
+@pytest.mark.parametrize("cell,stage", [("yes", "won"), ("no", "new")])
+def test_no_means_still_open_when_the_owner_says_so(con, db_path, cell, stage):
+    result = ingest_text(
+        con, db_path, "converted.csv",
+        f"id,Lead Source,Created Date,Converted\n1,Web,2026-01-05,{cell}\n",
+        no_means_open=True,
+    )
+    assert column(con, "stage") == {"1": stage}
+    assert result.yes_no_outcome and result.no_means_open
+
+
+def test_with_a_stage_column_a_no_leaves_the_stage_to_the_stage(con, db_path):
+    ingest_text(
+        con, db_path, "sf.csv",
+        "id,Lead Source,Created Date,Stage,Converted\n"
+        "1,Web,2026-01-05,Contacted,no\n"
+        "2,Web,2026-01-05,Contacted,yes\n",
+    )
+    assert column(con, "stage") == {"1": "contacted", "2": "won"}
+
+
+def test_converted_that_is_not_yes_or_no_is_a_cell_warning(con, db_path):
     result = ingest_text(
         con,
         db_path,
         "converted_bad.csv",
         "id,Lead Source,Created Date,Converted\n1,Web,2026-01-05,maybe\n2,Web,2026-01-05,1\n",
     )
-    assert (result.loaded, result.rejected) == (1, 1)
-    assert rejects(con)[0][:2] == (2, "Converted")
-    assert "'maybe'" in rejects(con)[0][2]
+    assert (result.loaded, result.rejected, result.warnings) == (2, 0, 1)
+    assert warnings(con)[0][:3] == (2, "Converted", "maybe")
+    # lead 1's outcome is unknown: it stays open
+    assert column(con, "stage") == {"1": "new", "2": "won"}
 
 
 def test_converted_with_a_converted_date(con, db_path):
@@ -653,19 +688,21 @@ def test_duplicate_rows_merge_cell_by_cell_later_non_empty_wins(con, db_path):
         "1,,2026-01-06,,250,\n"  # row 3: duplicate
         "1,,,Contacted,,\n"  # row 4: the row that counts
         "2,Seo,,New,10,Bo\n"  # row 5: rejected (no created date, no earlier row)
-        "3,Web,2026-01-07,New,ten,Cy\n"  # row 6: rejected (money), so not an earlier row
-        "3,Web,,New,30,Cy\n",  # row 7: lead 3, no created date of its own: rejected
+        "3,Web,2026-01-07,New,ten,Cy\n"  # row 6: amount unknown (a warning), an earlier row
+        "3,Web,,New,30,Cy\n",  # row 7: lead 3, created date from row 6
     )
-    # read 6 = loaded 1 (lead 1) + rejected 3 (rows 5, 6, 7) + duplicate 2 (rows 2, 3)
-    assert (result.read, result.loaded, result.rejected, result.duplicate) == (6, 1, 3, 2)
-    assert [r[0] for r in rejects(con)] == [5, 6, 7]
+    # read 6 = loaded 2 (leads 1, 3) + rejected 1 (row 5) + duplicate 3 (rows 2, 3, 6)
+    assert (result.read, result.loaded, result.rejected, result.duplicate) == (6, 2, 1, 3)
+    assert [r[0] for r in rejects(con)] == [5]
+    assert column(con, "created_at")["3"] == D(2026, 1, 7)
+    assert column(con, "value")["3"] == 30.0
     # lead 1, cell by cell, the latest non-empty value: channel Web (row 2, rows 3-4 empty),
     # created 2026-01-06 (row 3), stage Contacted (row 4), amount 250 (row 3), owner Ann (row 2)
-    assert column(con, "channel") == {"1": "web"}
-    assert column(con, "created_at") == {"1": D(2026, 1, 6)}
-    assert column(con, "stage") == {"1": "contacted"}
-    assert column(con, "value") == {"1": 250.0}
-    assert column(con, "owner") == {"1": "Ann"}
+    assert column(con, "channel")["1"] == "web"
+    assert column(con, "created_at")["1"] == D(2026, 1, 6)
+    assert column(con, "stage")["1"] == "contacted"
+    assert column(con, "value")["1"] == 250.0
+    assert column(con, "owner")["1"] == "Ann"
 
 
 def test_duplicate_rows_fill_an_existing_lead_only_where_the_file_is_empty(con, db_path):
@@ -697,19 +734,20 @@ def test_read_is_loaded_plus_rejected_plus_duplicate(con, db_path):
         "id,Lead Source,Created Date,Amount\n"
         "1,Web,2026-01-05,10\n"  # loaded... but duplicate of row 6
         "2,Web,2026-02-30,10\n"  # rejected: date
-        "3,Web,2026-01-05,ten\n"  # rejected: money
+        "3,Web,2026-01-05,ten\n"  # loaded, amount unknown: a cell warning
         "4,Web,,10\n"  # rejected: no created date, lead not in the store
         "1,Web,2026-01-05,12\n"  # loaded
         "5,Web,2026-01-05,\n",  # loaded
     )
-    # read 6 = loaded 2 (ids 1 and 5) + rejected 3 (rows 3, 4, 5) + duplicate 1 (row 2)
-    assert (result.read, result.loaded, result.rejected, result.duplicate) == (6, 2, 3, 1)
-    assert [r[0] for r in rejects(con)] == [3, 4, 5]
-    assert "--set created_at" in rejects(con)[2][2]
+    # read 6 = loaded 3 (ids 1, 3 and 5) + rejected 2 (rows 3, 5) + duplicate 1 (row 2)
+    assert (result.read, result.loaded, result.rejected, result.duplicate) == (6, 3, 2, 1)
+    assert [r[0] for r in rejects(con)] == [3, 5]
+    assert rejects(con)[1][2] == "Created Date is empty, and lead '4' is not in the store yet"
+    assert result.warnings == 1
     row = con.execute(
-        "SELECT rows_read, rows_loaded, rows_rejected, rows_duplicate FROM uploads"
+        "SELECT rows_read, rows_loaded, rows_rejected, rows_duplicate, rows_warned FROM uploads"
     ).fetchone()
-    assert row == (6, 2, 3, 1)
+    assert row == (6, 3, 2, 1, 1)
 
 
 def test_rows_without_id_are_separate_leads(con, db_path):
@@ -764,11 +802,20 @@ def test_same_bytes_under_another_name_is_already_ingested(con, db_path):
     ],
     ids=["other-as-of", "other-set", "other-map"],
 )
-def test_same_bytes_other_options_is_a_new_ingest(con, db_path, options):
-    ingest_text(con, db_path, "weekly.csv", SNAPSHOT, as_of=dt.date(2026, 1, 10))
+def test_same_bytes_other_options_replace_the_earlier_upload(con, db_path, options):
+    first = ingest_text(con, db_path, "weekly.csv", SNAPSHOT, as_of=dt.date(2026, 1, 10))
     again = ingest_text(con, db_path, "weekly.csv", SNAPSHOT, **options)
-    assert not again.already_ingested
-    assert con.execute("SELECT count(*) FROM uploads").fetchone()[0] == 2
+    assert not again.already_ingested and again.replaced
+    # SPEC 3: the store ends as if the file had been ingested with the new options only
+    assert con.execute("SELECT count(*) FROM uploads").fetchone()[0] == 1
+    assert again.upload_id == first.upload_id
+    fresh = store.connect(db_path.with_name("fresh.duckdb"))
+    try:
+        ingest_text(fresh, db_path.with_name("fresh.duckdb"), "weekly.csv", SNAPSHOT, **options)
+        assert leads_rows(con) == leads_rows(fresh)
+        assert table_counts(con) == table_counts(fresh)
+    finally:
+        fresh.close()
 
 
 def test_a_fixed_mapping_is_applied_by_ingesting_again(con, db_path):
@@ -932,7 +979,8 @@ def test_set_created_at_is_the_default_for_a_file_without_dates(con, db_path):
     )
     assert (result.loaded, result.rejected) == (2, 0)
     assert column(con, "created_at") == {"1": D(2024, 1, 1), "2": D(2024, 1, 1)}
-    assert column(con, "stage") == {"1": "won", "2": "new"}
+    # a yes/no outcome alone: 0 means lost
+    assert column(con, "stage") == {"1": "won", "2": "lost"}
 
 
 def test_set_created_at_fills_only_empty_cells(con, db_path):
@@ -947,8 +995,8 @@ def test_set_created_at_fills_only_empty_cells(con, db_path):
 
 
 @pytest.mark.parametrize("constants,said", [
-    ({"created_at": "garbage"}, "--set created_at='garbage' is not a date"),
-    ({"converted": "maybe"}, "--set converted='maybe' is not a yes/no"),
+    ({"created_at": "garbage"}, "'garbage' given for Date the lead came in is not a date"),
+    ({"converted": "maybe"}, "'maybe' given for Converted (yes / no) is not a yes/no"),
 ])
 def test_an_unreadable_set_value_is_blamed_on_the_set(con, db_path, constants, said):
     # before: row 3's empty cell took 'garbage' and the row was rejected against the column
@@ -959,6 +1007,9 @@ def test_an_unreadable_set_value_is_blamed_on_the_set(con, db_path, constants, s
                     constants=constants)
     assert said in str(info.value)
     assert "set_bad.csv" in str(info.value)
+    # the fix is the field's fixed value: each surface words it (a --set, a box on the page)
+    (fix,) = info.value.fixes
+    assert (fix.field, fix.action) == (next(iter(constants)), "set")
     assert con.execute("SELECT count(*) FROM leads").fetchone() == (0,)
 
 
@@ -971,11 +1022,12 @@ def test_set_values_of_every_date_family_are_accepted(con, db_path):
 
 
 def test_without_a_created_date_a_new_lead_is_rejected(con, db_path):
-    result = ingest_text(con, db_path, "undated.csv", "id,Lead Source,Created Date\n1,Web,\n")
-    assert (result.loaded, result.rejected) == (0, 1)
+    result = ingest_text(con, db_path, "undated.csv",
+                         "id,Lead Source,Created Date\n1,Web,\n2,Web,2026-01-05\n")
+    assert (result.loaded, result.rejected) == (1, 1)
     (row_number, column_name, reason), = rejects(con)
     assert (row_number, column_name) == (2, "Created Date")
-    assert "--set created_at" in reason
+    assert reason == "Created Date is empty, and lead '1' is not in the store yet"
 
 
 def test_set_stage_constant(con, db_path):
@@ -1123,7 +1175,7 @@ def test_a_large_day_first_column_is_read_day_first(con, db_path, tmp_path):
 
     from funnel.ingest import IngestOptions, ingest_file
 
-    start = dt.datetime(2020, 1, 1, 9, 30)
+    start = dt.datetime(2010, 1, 1, 9, 30)  # to 2020-12-13: no date after the upload day
     lines = ["id,Lead Source,Created Date"]
     for i in range(40000):
         day = start + dt.timedelta(days=i // 10, minutes=i % 10)
@@ -1133,9 +1185,9 @@ def test_a_large_day_first_column_is_read_day_first(con, db_path, tmp_path):
     result = ingest_file(con, path, IngestOptions(), db_path=db_path)
     assert (result.loaded, result.rejected) == (40000, 0)
     assert result.date_formats["created_at"] == "day_first"
-    # lead 123: day 12 after 2020-01-01 = 2020-01-13, minute 3: 09:33 (13/01 cannot be US)
+    # lead 123: day 12 after 2010-01-01 = 2010-01-13, minute 3: 09:33 (13/01 cannot be US)
     got = con.execute("SELECT created_at FROM leads WHERE crm_id = '123'").fetchone()[0]
-    assert got == dt.datetime(2020, 1, 13, 9, 33)
+    assert got == dt.datetime(2010, 1, 13, 9, 33)
 
 
 # --- what an ingest leaves behind in memory -----------------------------------------------------
@@ -1231,7 +1283,11 @@ def test_iso_column_reads_its_most_used_format_first_with_the_same_result(
         "SELECT i::VARCHAR, try_strptime(c, $iso) FROM unnest($cells) WITH ORDINALITY t(c, i)",
         {"cells": cells, "iso": dates.FAMILIES["iso"]},
     ).fetchall())
-    expected = {str(int(i) - 1): ts for i, ts in expected.items()}
+    # a date before 1900 (year 26) or after the upload day is no usable date (SPEC 3)
+    expected = {
+        str(int(i) - 1): ts if ts and ts.year >= 1900 and ts.date() <= dt.date.today() else None
+        for i, ts in expected.items()
+    }
     stored = column(con, "created_at")
     assert stored == {i: ts for i, ts in expected.items() if ts is not None}
     not_dates = sorted(int(i) + 2 for i, ts in expected.items() if ts is None)

@@ -216,7 +216,8 @@ def test_personal_data_in_a_free_text_column_of_a_rejected_row(tmp_path, monkeyp
     db = tmp_path / "s.duckdb"
     source = tmp_path / "notes.csv"
     source.write_text("id,Lead Source,Created Date,Notes\n"
-                      "1,Web,2026-02-31,call zeb.quackenbush@example.org\n", encoding="utf-8")
+                      "1,Web,2026-02-31,call zeb.quackenbush@example.org\n"
+                      "2,Web,2026-02-28,\n", encoding="utf-8")
     monkeypatch.delenv("FUNNEL_PII_KEY", raising=False)
     con = store.connect(db)
     ingest_file(con, source, IngestOptions(), db_path=db)

@@ -213,6 +213,10 @@ def test_empty_lines_are_no_rows_and_rejects_name_the_spreadsheet_row(shared, ex
         with pytest.raises(IngestError, match="no data rows"):
             ingest_file(con, path, IngestOptions(), db_path=db)
         return
+    if loadable == 0:  # SPEC 3: a file no row of which loads is refused, the store unchanged
+        with pytest.raises(IngestError, match="no row can be loaded"):
+            ingest_file(con, path, IngestOptions(), db_path=db)
+        return
     result = ingest_file(con, path, IngestOptions(), db_path=db)
     # each id is new and written once: no duplicates; empty lines are not rows read
     assert (result.read, result.loaded, result.rejected, result.duplicate) == (

@@ -350,9 +350,9 @@ def _junk(seed: int) -> bytes:
         ("picture.csv", b"\x89PNG\r\n\x1a\n" + _junk(3)),
         ("broken.xlsx", b"PK\x03\x04" + _junk(4)),
         ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + _junk(5)),
-        ("nul.csv", b"id,Lead Source\n1,We\x00b\n"),
+        ("nul.csv", b"id,Lead Source\n" + b"\x00" * 64 + b"\n"),
     ],
-    ids=["random", "random2", "png", "bad-zip", "xls", "nul-byte"],
+    ids=["random", "random2", "png", "bad-zip", "xls", "mostly-nul"],
 )
 def test_binary_junk_is_an_ingest_error_naming_the_file(con, db_path, name, data):
     with pytest.raises(IngestError) as info:
@@ -523,15 +523,22 @@ def test_bad_utf16_read_in_pieces_names_the_same_byte(tmp_path, tiny_pieces, dat
     assert pieces.value.message == whole.value.message
 
 
-def test_nul_byte_late_in_the_file_is_found_at_its_byte(con, db_path, tiny_pieces):
-    data = b"\xef\xbb\xbfid,Lead Source\n" + b"1,Web\n" * 50 + b"2,W\x00b\n"
-    with pytest.raises(IngestError) as info:
-        ingest_bytes(con, db_path, "nul.csv", data)
-    # counted after the BOM, as before: 15 header bytes + 50 x 6 + "2,W" = 318 before it
-    assert "NUL byte at byte 319" in info.value.message
-    with pytest.raises(IngestError) as whole:
-        readers.decode_text(data, "nul.csv")
-    assert info.value.message == whole.value.message
+def test_nul_byte_late_in_the_file_is_dropped_and_counted(con, db_path, tiny_pieces):
+    # SPEC 3: a NUL inside a text file's cell is dropped and counted, not a refusal
+    data = (b"\xef\xbb\xbfid,Lead Source,Created Date\n"
+            + b"".join(b"%d,Web,2026-01-05\n" % i for i in range(100, 150))
+            + b"2,W\x00eb,2026-01-05\n")
+    result = ingest_bytes(con, db_path, "nul.csv", data)
+    assert (result.read, result.loaded, result.duplicate) == (51, 51, 0)
+    assert result.notes[0].startswith("1 NUL bytes")
+    assert con.execute("SELECT channel FROM leads WHERE crm_id = '2'").fetchone() == ("web",)
+
+
+def test_nul_bytes_in_utf16_text_are_dropped_too(con, db_path):
+    text = "id,Lead Source,Created Date\r\n1,W\x00eb,2026-01-05\r\n"
+    result = ingest_bytes(con, db_path, "nul16.csv", text.encode("utf-16"))
+    assert result.loaded == 1
+    assert result.notes[0].startswith("1 NUL bytes")
 
 
 def _cp1252_export(rows: int) -> bytes:

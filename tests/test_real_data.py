@@ -247,6 +247,12 @@ def test_xeducation_counts(xeducation):
     won = int((raw["Converted"] == "1").sum())
     assert won == 3561
     assert con.execute("SELECT count(*) FROM leads WHERE stage = 'won'").fetchone()[0] == won
+    # a yes/no outcome alone: "0" is lost (SPEC 3), none is left open
+    lost = int((raw["Converted"] == "0").sum())
+    assert lost == 9240 - 3561
+    assert con.execute("SELECT count(*) FROM leads WHERE stage = 'lost'").fetchone()[0] == lost
+    # and no lead was given a won or lost date the file does not hold
+    assert con.execute("SELECT count(won_at) + count(lost_at) FROM leads").fetchone()[0] == 0
     # every lead was created on the --set date
     assert con.execute("SELECT DISTINCT created_at::DATE::VARCHAR FROM leads").fetchall() == [
         ("2024-01-01",)
@@ -428,8 +434,9 @@ def test_maven_rows_without_engage_date_are_rejected_with_a_reason(maven):
     rows = con.execute("SELECT row_number, reason FROM rejected_rows ORDER BY 1").fetchall()
     assert [r[0] for r in rows] == expected_rows
     for row_number, reason in rows:
-        assert "engage_date" in reason, (row_number, reason)
-        assert "--set created_at" in reason
+        # SPEC 3: only identity rejects a row; the reason names the column (the fix, a --set
+        # on the command line or a box on the Upload page, is said once per file)
+        assert reason.startswith("engage_date is empty"), (row_number, reason)
 
 
 def test_maven_won_count_and_value(maven):
@@ -505,3 +512,57 @@ def test_maven_win_rate_and_median_days_to_close_match_pandas(maven):
     assert row["win_rate"] == pytest.approx(len(won) / (len(won) + len(lost)))
     assert row["median_days_to_win"] == pytest.approx(days.median())
     assert row["won_value"] == pytest.approx(won["close_value"].astype(float).sum())
+
+
+# --- issue 12: with no flags, each file loads true or fails saying what fixes it ------------------
+
+
+def test_xeducation_with_no_flags_exits_1_naming_the_created_date(real_dir, tmp_path):
+    import subprocess
+    import sys
+
+    path = real_dir / "xeducation_leads" / "Leads.csv"
+    db = tmp_path / "x.duckdb"
+    done = subprocess.run([sys.executable, "-m", "funnel", "ingest", str(path), "--db", str(db)],
+                          cwd=Path(__file__).resolve().parent.parent, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 1
+    assert "no row can be loaded (9,240 rows read" in done.stderr
+    assert "To load it, add --set created_at=YYYY-MM-DD" in done.stderr
+    con = store.connect(db, read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM uploads").fetchone()[0] == 0
+    finally:
+        con.close()
+
+
+def test_uci_with_no_flags_exits_1_naming_the_outcome_column(real_dir, tmp_path):
+    from funnel.errors import IngestError
+
+    path = real_dir / "uci_bank_marketing" / "bank-full.csv"
+    con = store.connect(tmp_path / "u.duckdb")
+    try:
+        with pytest.raises(IngestError) as caught:
+            ingest_file(con, path, IngestOptions(), db_path=tmp_path / "u.duckdb")
+        fixes = {f.field: f for f in caught.value.fixes}
+        assert fixes["created_at"].action == "set" and fixes["created_at"].needed
+        # the yes/no columns of the file are offered as the outcome: y among them
+        assert fixes["converted"].columns == ("default", "housing", "loan", "y")
+        assert con.execute("SELECT count(*) FROM uploads").fetchone()[0] == 0
+    finally:
+        con.close()
+
+
+def test_uci_with_the_flags_it_names_gives_the_pandas_counts(real_dir, tmp_path_factory):
+    path = real_dir / "uci_bank_marketing" / "bank-full.csv"
+    raw = read_text(path, sep=";")
+    con, (result,) = ingest_store(tmp_path_factory, [(path, UCI_OPTIONS)])
+    try:
+        assert result.yes_no_outcome
+        counts = dict(con.execute("SELECT stage, count(*) FROM leads GROUP BY 1").fetchall())
+        # y = yes: won; y = no: lost (5,289 + 39,922 = 45,211), nothing open
+        assert counts == {"won": int((raw["y"] == "yes").sum()),
+                          "lost": int((raw["y"] == "no").sum())}
+        assert counts == {"won": 5289, "lost": 39922}
+    finally:
+        con.close()

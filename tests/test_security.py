@@ -207,7 +207,8 @@ def test_personal_data_of_a_broken_row_is_redacted(db_path):
         db_path,
         "broken_people.csv",
         "id,First Name,Last Name,Email,Phone,Lead Source,Created Date\n"
-        "1,Jane,Roe,jane.roe@example.com,555-010-4477,Referral,2026-01-05,surplus\n",
+        "1,Jane,Roe,jane.roe@example.com,555-010-4477,Referral,2026-01-05,surplus\n"
+        "2,,,,,Web,2026-01-06\n",  # a row that loads: a file of rejects alone is refused
     )
     assert result.rejected == 1
     con.execute("CHECKPOINT")
@@ -298,7 +299,7 @@ def big_csv(tmp_path_factory) -> Path:
         for i in range(BIG_ROWS - 2):
             out.write(
                 f"B{i},user{i}@example.com,{rng.choice(sources)},"
-                f"2026-{1 + i % 12:02d}-{1 + i % 28:02d},{rng.choice(stages)},{i % 5000}\n"
+                f"2025-{1 + i % 12:02d}-{1 + i % 28:02d},{rng.choice(stages)},{i % 5000}\n"
             )
         out.write("1,,Web,2026-01-05,Proposal,100\n2,,Referral,2026-01-06,Qualified,200\n")
     return path

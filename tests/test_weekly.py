@@ -55,7 +55,9 @@ def make_weekly_store(path: Path):
     con.execute(
         "INSERT INTO uploads (file_name, sha256, options_hash, source, as_of, rows_read,"
         " rows_loaded, rows_rejected, rows_duplicate, mapping, settings)"
-        " VALUES ('fixture.csv', 'x', 'y', 'generic', ?, 0, 0, 0, 0, '{}', '{}')", [AS_OF])
+        # an upload that loaded rows carries the store's as-of date (one that loaded none
+        # never sets it)
+        " VALUES ('fixture.csv', 'x', 'y', 'generic', ?, 1, 1, 0, 0, '{}', '{}')", [AS_OF])
     rows = []
     for channel, counts in weekly_counts().items():
         for week, n in enumerate(counts):

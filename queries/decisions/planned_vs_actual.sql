@@ -14,10 +14,7 @@ WITH d AS (
     WHERE $decision_id::INTEGER IS NULL OR decision_id = $decision_id::INTEGER
 ),
 as_of AS (
-    SELECT coalesce(
-        (SELECT max(as_of) FROM uploads),
-        (SELECT greatest(max(created_at)::DATE, max(won_at)::DATE, max(lost_at)::DATE) FROM leads)
-    ) AS as_of_date
+    SELECT funnel_as_of() AS as_of_date
 ),
 weeks AS (
     SELECT

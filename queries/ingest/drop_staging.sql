@@ -10,5 +10,6 @@ DROP TABLE IF EXISTS temp.main.date_sample;
 DROP TABLE IF EXISTS temp.main.typed_rows;
 DROP TABLE IF EXISTS temp.main.incoming;
 DROP TABLE IF EXISTS temp.main.merged;
+DROP TABLE IF EXISTS temp.main.history_rows;
 DROP TABLE IF EXISTS temp.main.raw_redacted;
 DROP VIEW IF EXISTS temp.main.raw_redacted;

@@ -30,7 +30,9 @@ medians AS (
     -- cost more than this second, smaller aggregate
     SELECT
         channel,
-        median(date_diff('second', created_at, won_at) / 86400.0) AS median_days_to_win
+        -- a close date given as a day may fall before the created time that day: 0 days
+        median(greatest(0.0, date_diff('second', created_at, won_at) / 86400.0))
+            AS median_days_to_win
     FROM selected
     WHERE stage = 'won' AND won_at IS NOT NULL
     GROUP BY channel

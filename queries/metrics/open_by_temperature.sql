@@ -17,10 +17,7 @@ WITH selected AS (
       AND l.stage NOT IN ('won', 'lost')
 ),
 as_of AS (
-    SELECT coalesce(
-        (SELECT max(as_of) FROM uploads),
-        (SELECT greatest(max(created_at)::DATE, max(won_at)::DATE, max(lost_at)::DATE) FROM leads)
-    ) AS as_of_date
+    SELECT funnel_as_of() AS as_of_date
 ),
 temperatures AS (
     SELECT temperature, min(position) AS position, list(stage ORDER BY position) AS stages

@@ -12,10 +12,7 @@
 -- Parameters: $start, $end (DATE or NULL = unbounded; created_at::DATE inclusive),
 --             $channels, $owners (VARCHAR[] or NULL = all).
 WITH as_of AS (
-    SELECT coalesce(
-        (SELECT max(as_of) FROM uploads),
-        (SELECT greatest(max(created_at)::DATE, max(won_at)::DATE, max(lost_at)::DATE) FROM leads)
-    )::TIMESTAMP AS as_of_at
+    SELECT funnel_as_of()::TIMESTAMP AS as_of_at
 ),
 grouped AS (
     -- to the hour: ties group the rows (a 1M-lead store sends thousands, not 1M).

@@ -18,10 +18,7 @@ WITH selected AS (
       AND ($owners::VARCHAR[] IS NULL OR list_contains($owners::VARCHAR[], l.owner))
 ),
 as_of AS (
-    SELECT coalesce(
-        (SELECT max(as_of) FROM uploads),
-        (SELECT greatest(max(created_at)::DATE, max(won_at)::DATE, max(lost_at)::DATE) FROM leads)
-    ) AS as_of_date
+    SELECT funnel_as_of() AS as_of_date
 ),
 win_days AS (
     SELECT channel, greatest(0.0, date_diff('second', created_at, won_at) / 86400.0) AS days

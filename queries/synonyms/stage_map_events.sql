@@ -1,7 +1,10 @@
--- Purpose: record the stage the re-mapped leads were in all along (dated at their last upload's
--- as-of date). Parameters: $raw_slug, $stage.
+-- Purpose: record the stage the re-mapped leads were in all along: an open stage dated at their
+-- last upload's as-of date (when it was seen), won or lost undated (when it happened is not in
+-- the data). Parameters: $raw_slug, $stage.
 INSERT INTO lead_events
-SELECT l.lead_key, $stage, greatest(l.created_at, coalesce(u.as_of::TIMESTAMP, l.created_at)),
+SELECT l.lead_key, $stage,
+       CASE WHEN $stage NOT IN ('won', 'lost')
+            THEN greatest(l.created_at, coalesce(u.as_of::TIMESTAMP, l.created_at)) END,
        l.last_upload_id
 FROM leads l LEFT JOIN uploads u ON u.upload_id = l.last_upload_id
 WHERE l.stage = $stage AND funnel_slug(l.stage_raw) = $raw_slug
