@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from funnel import app_findings, app_state, app_tables, app_ui, charts
+from funnel import app_findings, app_state, app_tables, app_ui, charts, metrics
 from funnel import format as fmt
 
 if not app_ui.page_needs_data():
@@ -13,6 +13,8 @@ if not app_ui.page_needs_data():
 
     by_week = app_state.metric("headline_by_week")
     headline = app_findings.weekly_headline(by_week)
+    missing = metrics.coverage_notes(app_state.metric("data_coverage"))
+    undated_wins = (missing["wins_by_week"] or "").startswith("Not in the data")
     app_ui.section("This week against last week", "headline")
     if headline is None:
         st.info(charts.EMPTY_MESSAGE, icon=":material/filter_alt_off:")
@@ -26,9 +28,14 @@ if not app_ui.page_needs_data():
         leads_col.metric("New leads", fmt.count(this.leads),
                          delta=fmt.delta_count(headline.delta_leads()),
                          delta_description=since, border=True)
-        wins_col.metric("Deals won", fmt.count(this.wins),
-                        delta=fmt.delta_count(headline.delta_wins()),
-                        delta_description=since, border=True)
+        if undated_wins:  # wins are counted in the week they were won: no date, no week
+            wins_col.metric("Deals won", "not in the data", border=True,
+                            help="The files give no date the leads were won, so no win can "
+                            "be put in a week.")
+        else:
+            wins_col.metric("Deals won", fmt.count(this.wins),
+                            delta=fmt.delta_count(headline.delta_wins()),
+                            delta_description=since, border=True)
         conv_col.metric("Converted so far (this week's leads)", fmt.pct(this.conversion),
                         delta=fmt.delta_points(headline.delta_conversion()),
                         delta_description=conv_since, border=True)
@@ -51,6 +58,8 @@ if not app_ui.page_needs_data():
 
     app_ui.section("The last 12 weeks", "headline")
     app_ui.chart(charts.headline_by_week, by_week, value_column="leads")
+    if missing["wins_by_week"]:
+        st.caption(missing["wins_by_week"])
 
     app_ui.section("Open leads: what to do next", "open_by_temperature")
     open_leads = app_state.metric("open_by_temperature")

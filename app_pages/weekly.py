@@ -27,8 +27,8 @@ def _connection() -> app_state.StoreHandle:
 def _weeks(_con: app_state.StoreHandle, db: str, rev: int) -> tuple[list[str], str | None]:
     with app_state.reader(_con) as cur:
         weeks = [str(w) for w in weekly.available_weeks(cur)]
-        _, as_of = weekly.data_span(cur)
-    return weeks, str(weekly.default_week(as_of)) if as_of else None
+        first, as_of = weekly.data_span(cur)
+    return weeks, str(weekly.default_week(as_of, first)) if as_of else None
 
 
 @st.cache_data(show_spinner="Putting the week's pack together…", max_entries=64)
@@ -80,6 +80,8 @@ if not app_ui.page_needs_data():
                                            strict=True):
         column.metric(what, value, border=True)
         column.caption(note)
+    if pack.wins_without_date:
+        st.caption(pack.wins_without_date)
 
     moved_col, agenda_col = st.columns(2)
     with moved_col:

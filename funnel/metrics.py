@@ -238,9 +238,11 @@ def data_coverage(con, start=None, end=None, channels=None, owners=None) -> pd.D
 
 def coverage_notes(coverage: pd.DataFrame) -> dict[str, str | None]:
     """Sentences for what the data does not hold, keyed by the section they belong to
-    (``funnel``, ``time_to_win``, ``value``); None where the data holds it all."""
+    (``funnel``, ``time_to_win``, ``wins_by_week``, ``value``); None where the data holds it
+    all."""
     row = coverage.iloc[0] if len(coverage) else None
-    notes: dict[str, str | None] = {"funnel": None, "time_to_win": None, "value": None}
+    notes: dict[str, str | None] = {"funnel": None, "time_to_win": None, "wins_by_week": None,
+                                    "value": None}
     if row is None or not row["leads"]:
         return notes
     if not row["with_stages"]:
@@ -250,9 +252,13 @@ def coverage_notes(coverage: pd.DataFrame) -> dict[str, str | None]:
     if won and not dated:
         notes["time_to_win"] = ("Not in the data: the files give no date the leads were won, so "
                                 "how fast they are won cannot be measured.")
+        notes["wins_by_week"] = ("Not in the data: the files give no date the leads were won, "
+                                 "so no win is counted in any week.")
     elif won > dated:
         notes["time_to_win"] = (f"{won - dated:,} of the {won:,} wins have no won date in the "
                                 "files and are left out of how fast leads are won.")
+        notes["wins_by_week"] = (f"{won - dated:,} of the {won:,} wins have no won date in the "
+                                 "files and are counted in no week.")
     if int(row["other_currency"]):
         notes["value"] = (f"{int(row['other_currency']):,} deals are in another currency and "
                           "are left out of money figures.")

@@ -148,9 +148,14 @@ class Week:
         return f"{a.day}–{fmt.date(b)}"
 
 
-def default_week(as_of: dt.date) -> Week:
-    """The last complete week on the as-of date: its own week when it is a Sunday."""
-    return Week.of(as_of - dt.timedelta(days=(as_of.weekday() + 1) % 7))
+def default_week(as_of: dt.date, first: dt.date | None = None) -> Week:
+    """The last complete week on the as-of date (its own week when it is a Sunday); when the
+    data starts after that week (``first``: the first created date), the as-of date's own
+    week, not over yet (the pack says so)."""
+    complete = Week.of(as_of - dt.timedelta(days=(as_of.weekday() + 1) % 7))
+    if first is not None and complete.end < first:
+        return Week.of(as_of)
+    return complete
 
 
 def data_span(con) -> tuple[dt.date | None, dt.date | None]:
@@ -180,7 +185,7 @@ def resolve_week(con, week: str | Week | None) -> tuple[Week, dt.date, dt.date]:
         raise NoDataError("the store has no leads yet: ingest a CRM export first "
                           "(python -m funnel ingest FILE), or try the demo (python -m funnel demo)")
     if week is None:
-        chosen = default_week(as_of)
+        chosen = default_week(as_of, first)
     else:
         chosen = week if isinstance(week, Week) else Week.parse(week)
     if chosen.start > as_of:
@@ -362,6 +367,7 @@ class WeeklyPack:
     decisions: pd.DataFrame
     decisions_note: str
     cohort: dict[str, int]  # this week's new leads: leads, won, lost, open (so far)
+    wins_without_date: str | None = None  # metrics.coverage_notes' "wins_by_week" note
     moved: list[str] = field(default_factory=list)
     agenda: list[str] = field(default_factory=list)
 
@@ -466,6 +472,9 @@ def weekly_pack(con, week: str | Week | None = None) -> WeeklyPack:
         stale_total=int(by_owner["stale_leads"].sum()), stale_after_days=p90_days,
         decisions=decisions, decisions_note=decisions_note,
         cohort=dict(zip(("leads", "won", "lost", "open"), map(int, cohort), strict=True)),
+        # wins are counted in the week they were won: a win the files give no date for is in
+        # no week (the whole store: the pack covers every channel and owner)
+        wins_without_date=metrics.coverage_notes(metrics.data_coverage(con))["wins_by_week"],
     )
     pack.moved = _moved(pack)
     pack.agenda = _agenda(pack)

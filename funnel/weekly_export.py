@@ -111,8 +111,13 @@ def figures(pack: WeeklyPack) -> dict[str, go.Figure]:
 def headline(pack: WeeklyPack) -> list[tuple[str, str, str]]:
     """The key numbers: (what, value, compared with what and verdict)."""
     out = []
+    undated = (pack.wins_without_date or "").startswith("Not in the data")
     for metric in ("leads", "wins", "close_rate", "won_value"):
         row = pack.total(metric)
+        if metric != "leads" and undated:  # counted by the week they were won: no date, no week
+            out.append((METRIC_LABELS[metric], "not in the data",
+                        "the files give no date the leads were won"))
+            continue
         value = weekly.value_text(metric, row["this_week"])
         average = weekly.mean_text(metric, row["trailing_mean"])
         note = f"{len(_base(pack, metric))}-week average {average}; {_short_verdict(row)}"

@@ -557,3 +557,15 @@ def test_removing_an_upload_forgets_its_kept_bytes(con, db_path):
     assert len(kept()) == 2
     replay.remove_upload(con, first.upload_id, db_path)
     assert len(kept()) == 1
+
+
+def test_wins_without_a_date_are_in_no_week(con, db_path):
+    from funnel import weekly, weekly_export
+
+    ingest_text(con, db_path, "Leads.csv", YES_NO, constants={"created_at": "2024-01-01"})
+    pack = weekly.weekly_pack(con)
+    cards = {what: value for what, value, _ in weekly_export.headline(pack)}
+    # 3 wins, none with a date: "0 deals won this week" would be a number the file never held
+    assert cards["New leads"] == "6"
+    assert cards["Deals won"] == cards["Won value"] == "not in the data"
+    assert pack.wins_without_date.startswith("Not in the data")
