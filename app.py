@@ -1,7 +1,7 @@
 """Funnel's dashboard: the frame and router only.
 
 Page config, the sidebar filters every page reads (kept in ``st.session_state`` by their widget
-keys, see ``funnel.app_state``), and ``st.navigation`` over ``app_pages/``. Run with
+keys, see ``funnel.app.state``), and ``st.navigation`` over ``app_pages/``. Run with
 ``streamlit run app.py``; the store is ``$FUNNEL_DB`` or ``data/funnel.duckdb``.
 """
 
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from funnel import app_auth, app_preload
+from funnel.app import auth as app_auth  # noqa: E402
+from funnel.app import preload as app_preload  # noqa: E402
 
 st.set_page_config(page_title="Funnel", page_icon=":material/filter_alt:", layout="wide")
 app_auth.require_access()  # before any read: a login unless on localhost (docs/ACCESS.md)
@@ -19,8 +20,10 @@ app_auth.require_access()  # before any read: a login unless on localhost (docs/
 app_preload.preload()
 app_preload.import_data_libraries()  # not alongside another session's preload (see there)
 
-from funnel import app_state, app_ui, store  # noqa: E402  (after the preload, see above)
 from funnel import format as fmt  # noqa: E402
+from funnel.app import state as app_state  # noqa: E402
+from funnel.app import ui as app_ui  # noqa: E402
+from funnel.store import connection as store  # noqa: E402
 
 PAGES = {
     "Weekly review": [

@@ -2,8 +2,8 @@
 budget and limits, the recommendation in words and numbers with its uncertainty, a what-if for
 any other split, accepting a plan into the decision log, and whether past decisions paid off.
 
-Thin: ``funnel.allocation`` recommends, ``funnel.decisions`` keeps the log, and
-``funnel.app_allocation`` caches them and turns them into words and tables; this page lays
+Thin: ``funnel.allocation`` recommends, ``funnel.allocation.decisions`` keeps the log, and
+``funnel.app.allocation`` caches them and turns them into words and tables; this page lays
 them out.
 """
 
@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from funnel import app_allocation as alloc
-from funnel import app_state, app_ui, charts
-from funnel.allocation import AllocationError, Recommendation
+from funnel import charts
+from funnel.allocation.recommend import AllocationError, Recommendation
+from funnel.app import allocation as alloc
+from funnel.app import state as app_state
+from funnel.app import ui as app_ui
 
 RECORDED_KEY = "alloc_recorded"
 CLEAR_NOTE_KEY = "alloc_clear_note"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from funnel import app_docs
+from funnel.app import docs as app_docs
 
 st.title("Definitions")
 st.markdown("What each number means, what it is counted out of, and which leads it covers. "

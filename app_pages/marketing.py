@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from funnel import app_state, app_tables, app_ui, charts
+from funnel import charts
 from funnel import format as fmt
+from funnel.app import state as app_state
+from funnel.app import tables as app_tables
+from funnel.app import ui as app_ui
 
 if not app_ui.page_needs_data():
     st.title("Marketing: is the phone ringing?")

@@ -6,8 +6,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from funnel import app_findings, app_state, app_tables, app_ui, charts, metrics
+from funnel import charts
 from funnel import format as fmt
+from funnel.app import findings as app_findings
+from funnel.app import state as app_state
+from funnel.app import tables as app_tables
+from funnel.app import ui as app_ui
+from funnel.metrics import metrics
 
 
 @st.fragment

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from funnel import app_allocation, app_state, app_upload
 from funnel import format as fmt
+from funnel.app import allocation as app_allocation
+from funnel.app import state as app_state
+from funnel.app import upload as app_upload
 from funnel.errors import IngestError
 
 st.title("Upload your CRM exports")

@@ -1,7 +1,7 @@
 """Weekly review: the pack for one ISO week (issue 6). What moved and whether it is real, what
 is hot, what the last meeting decided, and the pack to take away (HTML, Markdown, CSV).
 
-Thin: ``funnel.weekly`` builds the pack, ``funnel.weekly_export`` its charts and files; this page
+Thin: ``funnel.weekly`` builds the pack, ``funnel.weekly.export`` its charts and files; this page
 picks the week and lays them out. The sidebar filters do not apply: the pack covers every
 channel and owner, as the meeting does.
 """
@@ -10,51 +10,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from funnel import app_state, app_ui, weekly, weekly_export
 from funnel import format as fmt
+from funnel.app import state as app_state
+from funnel.app import ui as app_ui
+from funnel.app import weekly as app_weekly
+from funnel.weekly import export as weekly_export
+from funnel.weekly import tables
 
 WEEK_KEY = "weekly_week"
 PLOTLY_CONFIG = {"displaylogo": False, "displayModeBar": False}
-
-
-def _connection() -> app_state.StoreHandle:
-    """The one place this page takes its connection: the dashboard's shared store handle
-    (each cached read below takes a reader cursor from it, under the store's read lock)."""
-    return app_state.handle()
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _weeks(_con: app_state.StoreHandle, db: str, rev: int) -> tuple[list[str], str | None]:
-    with app_state.reader(_con) as cur:
-        weeks = [str(w) for w in weekly.available_weeks(cur)]
-        first, as_of = weekly.data_span(cur)
-    return weeks, str(weekly.default_week(as_of, first)) if as_of else None
-
-
-@st.cache_data(show_spinner="Putting the week's pack together…", max_entries=64)
-def _pack(_con: app_state.StoreHandle, db: str, rev: int, week: str) -> weekly.WeeklyPack:
-    with app_state.reader(_con) as cur:
-        return weekly.weekly_pack(cur, week)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _files(_pack: weekly.WeeklyPack, db: str, rev: int, week: str) -> dict[str, bytes]:
-    return {
-        "html": weekly_export.render_html(_pack).encode("utf-8"),
-        "md": weekly_export.render_markdown(_pack).encode("utf-8"),
-        "zip": weekly_export.csv_zip(_pack),
-    }
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _figures(_pack: weekly.WeeklyPack, db: str, rev: int, week: str) -> dict[str, dict]:
-    # built once per pack: a rerun (the week picker, a download) redraws them from the cache
-    return {title: fig.to_dict() for title, fig in weekly_export.figures(_pack).items()}
-
-
-def _week_label(week: str, default: str | None) -> str:
-    text = f"{week} · {weekly.Week.parse(week).dates()}"
-    return text + " (last complete week)" if week == default else text
 
 
 def _bullets(items: list[str]) -> None:
@@ -62,14 +26,14 @@ def _bullets(items: list[str]) -> None:
 
 
 if not app_ui.page_needs_data():
-    con, db, rev = _connection(), str(app_state.db_path()), app_state.revision()
-    weeks, default = _weeks(con, db, rev)
+    con, db, rev = app_weekly.connection(), str(app_state.db_path()), app_state.revision()
+    weeks, default = app_weekly.weeks(con, db, rev)
     st.title("Weekly review")
     if st.session_state.get(WEEK_KEY) not in weeks:
         st.session_state[WEEK_KEY] = default if default in weeks else weeks[0]
     week = st.selectbox("Week", weeks, key=WEEK_KEY,
-                        format_func=lambda w: _week_label(w, default))
-    pack = _pack(con, db, rev, week)
+                        format_func=lambda w: app_weekly.week_label(w, default))
+    pack = app_weekly.pack(con, db, rev, week)
     st.caption(weekly_export.subtitle(pack) + ". The sidebar filters do not apply here: the "
                "pack covers every channel and owner.")
     if not pack.is_complete:
@@ -91,39 +55,37 @@ if not app_ui.page_needs_data():
         st.subheader("To decide today")
         _bullets(pack.agenda)
 
-    figures = _figures(pack, db, rev, week)
+    figures = app_weekly.figures(pack, db, rev, week)
     if figures:
         for column, (title, spec) in zip(st.columns(len(figures)), figures.items(), strict=True):
             column.markdown(f"**{title}**")
             app_ui.draw(app_state.as_figure(spec), config=PLOTLY_CONFIG, where=column)
 
     st.subheader("New leads by channel")
-    st.dataframe(weekly.leads_table(pack), hide_index=True, width="stretch",
-                     height="content")
+    st.dataframe(tables.leads_table(pack), hide_index=True, width="stretch", height="content")
     st.caption(weekly_export.cohort_sentence(pack))
     st.subheader("Deals won by channel")
-    st.dataframe(weekly.sales_table(pack), hide_index=True, width="stretch",
-                     height="content")
+    st.dataframe(tables.sales_table(pack), hide_index=True, width="stretch", height="content")
 
     st.subheader("Open pipeline by temperature")
-    st.dataframe(weekly.pipeline_table(pack), hide_index=True, width="stretch",
-                     height="content")
+    st.dataframe(tables.pipeline_table(pack), hide_index=True, width="stretch",
+                 height="content")
     st.subheader(f"Oldest hot deals ({fmt.count(pack.hot_total)} in all)")
     if len(pack.hot_leads):
-        st.dataframe(weekly.hot_leads_table(pack), hide_index=True, width="stretch",
+        st.dataframe(tables.hot_leads_table(pack), hide_index=True, width="stretch",
                      height="content")
     else:
         st.info("No hot deals open.", icon=":material/check:")
 
     st.subheader("Last meeting's decisions")
     if len(pack.decisions):
-        st.dataframe(weekly.decisions_table(pack), hide_index=True, width="stretch",
+        st.dataframe(tables.decisions_table(pack), hide_index=True, width="stretch",
                      height="content")
     if pack.decisions_note:
         st.caption(pack.decisions_note)
 
     st.subheader("Take it away")
-    files = _files(pack, db, rev, week)
+    files = app_weekly.files(pack, db, rev, week)
     html_col, md_col, csv_col = st.columns(3)
     html_col.download_button("One-page HTML (opens offline)", files["html"],
                              file_name=f"weekly_{pack.week}.html", mime="text/html",

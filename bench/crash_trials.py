@@ -36,8 +36,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from funnel import raw_uploads, store  # noqa: E402
-from funnel.ingest import IngestOptions, ingest_file  # noqa: E402
+from funnel.ingest.upload import ingest_file  # noqa: E402
+
+from funnel.ingest.core import IngestOptions  # noqa: E402
+from funnel.store import connection as store  # noqa: E402
+from funnel.store import raw_uploads  # noqa: E402
 
 EARLIER = (
     "id,Email,Lead Source,Created Date,Stage,Amount\n"

@@ -30,12 +30,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from funnel.ingest.upload import ingest_file  # noqa: E402
 from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from funnel import store  # noqa: E402
 from funnel.errors import IngestError  # noqa: E402
-from funnel.ingest import IngestOptions, ingest_file  # noqa: E402
+from funnel.ingest.core import IngestOptions  # noqa: E402
+from funnel.store import connection as store  # noqa: E402
 
 DELIMITERS = [",", ";", "\t", "|"]
 ENCODINGS = ["utf-8", "utf-8-sig", "cp1252", "utf-16"]

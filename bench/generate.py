@@ -4,7 +4,7 @@ Each size is five weekly "Deals" snapshots (every file a superset of the one bef
 only moving forward) and a weekly channel-spend file, written to ``bench/.data/<size>/`` and
 reused when already there (a manifest records the seed and the generator version).
 
-The business behind the numbers is the demo's (``funnel.demo_data``: channel mix, raw channel
+The business behind the numbers is the demo's (``funnel.demo.generate``: channel mix, raw channel
 labels, win/loss odds, days to win or lose, deal values, lost reasons, fake people), scaled to a
 multi-location company with more owners. Deals are simulated with numpy in one pass; DuckDB
 assembles the text and writes each snapshot with ``COPY``, so 1M deals take seconds.
@@ -84,7 +84,7 @@ def size_name(n: int) -> str:
 
 
 def _demo():
-    from funnel import demo_data
+    from funnel.demo import generate as demo_data
 
     return demo_data
 

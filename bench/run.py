@@ -237,7 +237,9 @@ def _worker_pandas(path: str) -> dict:
 
 def _worker_report(db: str, repeats: int) -> dict:
     """build_report cold (first call in this process) and warm; plain group-bys warm."""
-    from funnel import metrics, report, store
+    from funnel import report
+    from funnel.metrics import metrics
+    from funnel.store import connection as store
 
     con = store.connect(db, read_only=True)
     started = time.perf_counter()
@@ -271,8 +273,9 @@ def _worker_report(db: str, repeats: int) -> dict:
 
 def _worker_build(size_dir: str, db: str, upto: int) -> dict:
     """Ingest the first ``upto`` snapshots of a size into a fresh store (in this process)."""
-    from funnel import store
-    from funnel.ingest import IngestOptions, ingest_file
+    from funnel.ingest.core import IngestOptions
+    from funnel.ingest.upload import ingest_file
+    from funnel.store import connection as store
 
     files = _size_files_from_dir(Path(size_dir))
     con = store.connect(db)
@@ -288,8 +291,8 @@ def _worker_finish(size_dir: str, db: str) -> dict:
     """After the last snapshot: the spend file, the event count, then events padded to SPEC 6's
     5 per lead with copies of each lead's own events (no metric changes: a lead's furthest
     stage and first event stay the same)."""
-    from funnel import store
-    from funnel.spend import ingest_spend
+    from funnel.ingest.spend import ingest_spend
+    from funnel.store import connection as store
 
     files = _size_files_from_dir(Path(size_dir))
     con = store.connect(db)
@@ -322,8 +325,11 @@ def _worker_profile_ingest(csv_path: str, db: str, as_of: str) -> dict:
     """One fresh-store ingest with every statement and the Python steps timed."""
     import hashlib
 
-    from funnel import ingest, readers, store
-    from funnel.ingest import IngestOptions
+    from funnel.ingest import core as ingest
+    from funnel.ingest import csv as csv_reader
+    from funnel.ingest import files
+    from funnel.ingest.core import IngestOptions
+    from funnel.store import connection as store
 
     names = {}
     for path in store.QUERIES_DIR.rglob("*.sql"):
@@ -356,9 +362,9 @@ def _worker_profile_ingest(csv_path: str, db: str, as_of: str) -> dict:
                 cpu_steps.append((label, time.process_time() - cpu))
         return wrapper
 
-    readers.decode_text = timed("python: decode bytes to text", readers.decode_text)
-    readers.sniff_delimiter = timed("python: sniff delimiter", readers.sniff_delimiter)
-    readers._header_record = timed("python: header record", readers._header_record)
+    files.decode_text = timed("python: decode bytes to text", files.decode_text)
+    files.sniff_delimiter = timed("python: sniff delimiter", files.sniff_delimiter)
+    csv_reader.header_record = timed("python: header record", csv_reader.header_record)
     hashlib.sha256 = timed("python: sha256 of the file", hashlib.sha256)
     Path.read_bytes = timed("python: read file bytes", Path.read_bytes)
     con = store.connect(db)
@@ -404,7 +410,9 @@ def _worker_page(page: str, db: str, repeats: int) -> dict:
     import plotly.io as pio
     from streamlit.testing.v1 import AppTest
 
-    from funnel import app_state, charts, metrics, store  # noqa: F401  (imported before timing)
+    from funnel import charts
+    from funnel.metrics import metrics
+    from funnel.store import connection as store
 
     calls: list[dict] = []
     depth = [0]  # only outermost calls are recorded: a metric's own queries are part of it

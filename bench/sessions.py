@@ -239,7 +239,8 @@ def write_deals(path: Path, rows: int, id_offset: int) -> Path:
 
 def lead_total(db: Path) -> int:
     """The store's lead count as Marketing adds it up (``leads_by_channel``, all dates)."""
-    from funnel import metrics, store
+    from funnel.metrics import metrics
+    from funnel.store import connection as store
 
     con = store.connect(db, read_only=True)
     try:
@@ -452,7 +453,7 @@ async def _run(url: str, result: Result, csv: Path, db: Path, cli_csv: Path,
 def run(sessions: int = 10, rows: int = 100_000, timeout: float = 480.0,
         workdir: Path | None = None) -> Result:
     """The whole measurement; the server and the browser are always stopped."""
-    from funnel import demo
+    from funnel.demo import store as demo
 
     result = Result(sessions=sessions, rows=rows)
     with contextlib.ExitStack() as stack:

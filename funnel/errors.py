@@ -11,7 +11,7 @@ class Fix:
     the column that holds it (``map``). Each surface words it its own way: a ``--set``/``--map``
     on the command line, a box of the mapping table on the Upload page."""
 
-    field: str  # a canonical field (funnel.mapping.FIELDS)
+    field: str  # a canonical field (funnel.ingest.mapping.FIELDS)
     action: str  # "set" or "map"
     why: str  # what it is for, in words ("the day these leads came in")
     example: str = ""  # a value to --set ("2024-01-01")

@@ -35,7 +35,7 @@ def is_missing(value: object) -> bool:
 def pct(value: float | None, decimals: int | None = None) -> str:
     """0.238 -> '24%', 0.046 -> '5%'; below 1% one decimal ('0.4%'); exact 0 -> '0%'.
 
-    The same rounding as the sentences of ``funnel.stats`` so a number reads the same in a
+    The same rounding as the sentences of ``funnel.metrics.stats`` so a number reads the same in a
     sentence and beside it."""
     if is_missing(value):
         return MISSING

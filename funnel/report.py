@@ -12,8 +12,10 @@ from typing import Any
 
 import pandas as pd
 
-from funnel import allocation, metrics, money
+from funnel.allocation import recommend as allocation
+from funnel.metrics import metrics
 from funnel.safe_text import neutralise
+from funnel.store import currency as money
 
 # The SPEC 5 contract: these keys, in this shape, never renamed (more may be added elsewhere).
 LEADS_BY_CHANNEL_KEYS = ["channel", "kind", "leads", "share"]

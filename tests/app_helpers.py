@@ -173,7 +173,7 @@ def full_screenshot(page, name: str) -> Path:
 
 
 # In-page milestones (ms from navigation start) for the load-order test: when plotly's bundle is
-# requested, when the page title shows, and whether the invisible chart of funnel/app_preload.py
+# requested, when the page title shows, and whether the invisible chart of funnel/app/preload.py
 # was ever visible. Add with ``page.add_init_script`` before ``goto``; read ``window.__marks``.
 LOAD_MARKS_JS = """(() => {
   const m = {preload_visible: false, bundle_url: null}; window.__marks = m;

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from funnel import store
+from funnel.store import connection as store
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT.parent / "shared" / "data" / "real"

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import duckdb
 
-from funnel import store
+from funnel.store import connection as store
 from funnel.synonyms import STAGES
 
 AS_OF = "2024-03-31"

@@ -17,8 +17,9 @@ import streamlit as st
 from app_helpers import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_for_app
 from streamlit.testing.v1 import AppTest
 
-from funnel import app_auth, demo
-from funnel.app_auth import Access, AccessSettings, decide, is_local_request
+from funnel.app import auth as app_auth
+from funnel.app.auth import Access, AccessSettings, decide, is_local_request
+from funnel.demo import store as demo
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 TIMEOUT = 120

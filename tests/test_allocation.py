@@ -1,4 +1,4 @@
-"""The allocator (funnel/allocation.py): hand-worked cases, properties, the demo store, the CLI.
+"""The allocator (funnel/allocation/): hand-worked cases, properties, the demo store, the CLI.
 
 Expected numbers are worked out by hand in the comments. Reminders used throughout:
 - conversion posterior Beta(1 + won, 1 + leads - won) has mean (1 + won) / (2 + leads);
@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from funnel import allocation as A
-from funnel.allocation_cli import add_allocate_parser, render_markdown, run_allocate
+from funnel.allocation import recommend as A
+from funnel.cli.allocate import add_allocate_parser, render_markdown, run_allocate
 from funnel.errors import UsageError
 
 
@@ -458,14 +458,14 @@ def test_same_seed_same_answer_in_any_order(problem):
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
-    from funnel.demo import build_demo_store
+    from funnel.demo.store import build_demo_store
 
     return build_demo_store(tmp_path_factory.mktemp("demo") / "d.duckdb")
 
 
 @pytest.fixture()
 def demo_con(demo_db):
-    from funnel import store
+    from funnel.store import connection as store
 
     con = store.connect(demo_db)
     yield con

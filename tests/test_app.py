@@ -14,8 +14,8 @@ import streamlit as st
 from app_helpers import DEMO_LATEST, demo_conversion, pct_text
 from streamlit.testing.v1 import AppTest
 
-from funnel import demo
-from funnel.mapping import FIELDS
+from funnel.demo import store as demo
+from funnel.ingest.mapping import FIELDS
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 PAGES = [
@@ -280,7 +280,7 @@ def test_upload_with_a_mapping_edit_then_rejects_and_synonyms(demo_db):
 
 
 def test_rejected_rows_download_neutralises_formulas():
-    from funnel.app_upload import rejected_csv
+    from funnel.app.upload import rejected_csv
 
     rows = pd.DataFrame({"Row in file": [6], "Why it was rejected": ["bad date"],
                          "Where from": ['=HYPERLINK("http://x")'], "Note": ["+1 555"]})
@@ -359,8 +359,11 @@ def test_sessions_read_while_another_uploads(demo_db):
     """Cursors on the one cached connection: readers in threads while a writer ingests."""
     import threading
 
-    from funnel import app_state, metrics
-    from funnel.ingest import IngestOptions, ingest_file
+    from funnel.ingest.upload import ingest_file
+
+    from funnel.app import state as app_state
+    from funnel.ingest.core import IngestOptions
+    from funnel.metrics import metrics
 
     errors: list[BaseException] = []
     stop = threading.Event()
@@ -415,7 +418,9 @@ def page_text(at: AppTest) -> str:
 
 
 def test_allocation_moves_share_from_cold_call_to_referral(demo_db):
-    from funnel import allocation, app_allocation, app_state
+    from funnel.allocation import recommend as allocation
+    from funnel.app import allocation as app_allocation
+    from funnel.app import state as app_state
 
     at = run_page(ALLOCATION)
     headline = [m.value for m in at.markdown if m.value.startswith("#### Move ")]
@@ -505,7 +510,9 @@ def test_a_mature_decision_is_scored_in_the_log(demo_db):
     """A decision for 7 Sep - 4 Oct 2026: its leads have had time to convert by 22 Nov."""
     import datetime as dt
 
-    from funnel import allocation, app_state, decisions
+    from funnel.allocation import decisions
+    from funnel.allocation import recommend as allocation
+    from funnel.app import state as app_state
 
     with app_state.writer() as cur:
         rec = allocation.recommend(cur)
@@ -523,8 +530,10 @@ def test_a_mature_decision_is_scored_in_the_log(demo_db):
 
 
 def test_allocation_without_spend_says_to_upload_a_spend_file(tmp_path, monkeypatch):
-    from funnel import store
-    from funnel.ingest import IngestOptions, ingest_file
+    from funnel.ingest.upload import ingest_file
+
+    from funnel.ingest.core import IngestOptions
+    from funnel.store import connection as store
 
     path = tmp_path / "leads_only.duckdb"
     monkeypatch.setenv("FUNNEL_DB", str(path))
@@ -541,7 +550,7 @@ def test_allocation_without_spend_says_to_upload_a_spend_file(tmp_path, monkeypa
 
 
 def test_allocation_glue_sliders_and_settings():
-    from funnel import app_allocation
+    from funnel.app import allocation as app_allocation
 
     settings = app_allocation.settings_from(
         25, None, 40,
@@ -641,7 +650,10 @@ def test_a_rerun_draws_the_cached_figures_without_building_them(demo_db, monkeyp
 
 
 def test_figure_cache_keys_on_the_builder_and_the_data(demo_db):
-    from funnel import app_state, charts, metrics, store
+    from funnel import charts
+    from funnel.app import state as app_state
+    from funnel.metrics import metrics
+    from funnel.store import connection as store
 
     con = store.connect(demo_db, read_only=True)
     try:
@@ -660,7 +672,7 @@ def test_figure_cache_keys_on_the_builder_and_the_data(demo_db):
 
 
 def test_the_invisible_plotly_chart_is_gone_when_the_run_ends(demo_db):
-    from funnel import app_preload
+    from funnel.app import preload as app_preload
 
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.switch_page("app_pages/definitions.py")  # a page without charts: removed at the end
@@ -689,7 +701,8 @@ def test_the_sales_pickers_rerun_only_their_section():
 
 
 def test_warm_up_fills_the_caches_the_pages_read(demo_db, monkeypatch, caplog):
-    from funnel import app_state, metrics
+    from funnel.app import state as app_state
+    from funnel.metrics import metrics
 
     monkeypatch.setenv(app_state.WARM_UP_ENV, "1")  # the thread starts outside a server too
     at = run_page()
@@ -711,7 +724,7 @@ def test_warm_up_fills_the_caches_the_pages_read(demo_db, monkeypatch, caplog):
 
 
 def test_no_warm_up_in_apptest_unless_asked(demo_db, monkeypatch):
-    from funnel import app_state
+    from funnel.app import state as app_state
 
     started = []
     monkeypatch.setattr(app_state, "_warm_up_thread", lambda db: started.append(db))
@@ -723,7 +736,9 @@ def test_no_warm_up_in_apptest_unless_asked(demo_db, monkeypatch):
 
 
 def test_time_to_win_summary_and_curve_read_their_rows_once(demo_db, monkeypatch):
-    from funnel import app_state, metrics, store
+    from funnel.app import state as app_state
+    from funnel.metrics import metrics
+    from funnel.store import connection as store
 
     reads = []
     original = store.fetch_df

@@ -23,11 +23,15 @@ from pathlib import Path
 
 import pytest
 
-from funnel import backup, raw_uploads, store, synonym_store
-from funnel.cli import main
+from funnel.backup import archive, backup, restore
+from funnel.cli.main import main
 from funnel.errors import IngestError
-from funnel.ingest import IngestOptions, ingest_file
-from funnel.spend import ingest_spend
+from funnel.ingest import synonym_edits as synonym_store
+from funnel.ingest.core import IngestOptions
+from funnel.ingest.spend import ingest_spend
+from funnel.ingest.upload import ingest_file
+from funnel.store import connection as store
+from funnel.store import raw_uploads
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -240,7 +244,7 @@ def test_restoring_a_version_2_backup_backfills_lead_progress(db_path, tmp_path)
         old.close()
     assert meta["schema_version"] == 2
     target = tmp_path / "restored" / "funnel.duckdb"
-    backup.restore_store(tmp_path / "v2.tar.gz", target)
+    restore.restore_store(tmp_path / "v2.tar.gz", target)
     con = store.connect(target)
     try:
         assert store.schema_version(con) == store.SCHEMA_VERSION
@@ -340,7 +344,7 @@ def test_restore_refuses_a_damaged_or_foreign_archive(db_path, tmp_path, capsys)
 
 HOLDER = """
 import sys, time
-from funnel import store
+from funnel.store import connection as store
 con = store.connect(sys.argv[1])
 print("open", flush=True)
 time.sleep(60)
@@ -453,8 +457,8 @@ def test_rebuild_refuses_an_existing_target_and_a_missing_key(db_path, tmp_path,
 
 def test_backup_module_is_what_the_cli_runs():
     parser_names = {"backup", "restore", "rebuild"}
-    from funnel.cli import build_parser
+    from funnel.cli.main import build_parser
 
     sub = next(a for a in build_parser()._actions if a.dest == "command")
     assert parser_names <= set(sub.choices)
-    assert backup.FORMAT == "funnel-backup-1"
+    assert archive.FORMAT == "funnel-backup-1"

@@ -28,7 +28,7 @@ from app_helpers import (
     zoho_converted,
 )
 
-from funnel import demo
+from funnel.demo import store as demo
 
 pytestmark = pytest.mark.browser
 

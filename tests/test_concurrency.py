@@ -24,7 +24,7 @@ from app_helpers import CHROMIUM
 from streamlit.testing.v1 import AppTest
 
 from bench import sessions
-from funnel import demo
+from funnel.demo import store as demo
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
@@ -64,7 +64,8 @@ def fresh_caches():
 def lead_total_held() -> int:
     """The store's lead count read through the dashboard's own handle (this process holds
     the file, so it cannot be opened a second time here)."""
-    from funnel import app_state, metrics
+    from funnel.app import state as app_state
+    from funnel.metrics import metrics
 
     with app_state.reader() as cur:
         return int(metrics.METRICS["leads_by_channel"](cur)["leads"].sum())
@@ -121,7 +122,8 @@ def test_dashboard_while_another_process_writes_says_so(demo_db):
 
 MID_RUN_WRITE = textwrap.dedent("""
     import streamlit as st
-    from funnel import app_state, store
+    from funnel.app import state as app_state
+    from funnel.store import connection as store
 
     app_state.begin_run()
     st.session_state["runs"] = st.session_state.get("runs", 0) + 1

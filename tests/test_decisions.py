@@ -1,4 +1,4 @@
-"""The decision log (funnel/decisions.py): recording, planned vs actual, scoring.
+"""The decision log (funnel/allocation/decisions.py): recording, planned vs actual, scoring.
 
 The store-level tests use the hand-made store of tests/metric_fixtures.py (as-of 2024-03-31):
 in January 2024 (1-28) referral brought R1 (01-01, won), R2 (01-03, won), R3 (01-10, lost),
@@ -14,9 +14,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from funnel import allocation as A
-from funnel import decisions as D
-from funnel import store
+from funnel.allocation import decisions as D
+from funnel.allocation import recommend as A
+from funnel.store import connection as store
 from tests import metric_fixtures as mf
 
 JAN1 = dt.date(2024, 1, 1)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from funnel import demo_data
+from funnel.demo import generate as demo_data
 from funnel.synonyms import default_channel_map, slug
 
 COMMITTED = Path(__file__).resolve().parents[1] / "data" / "demo"
@@ -77,7 +77,7 @@ def test_another_seed_gives_other_deals(fresh: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", [*SNAPSHOTS, "channel_spend.csv", "README.md"])
 def test_committed_file_equals_a_fresh_generation(fresh: Path, name: str) -> None:
     assert (COMMITTED / name).read_bytes() == (fresh / name).read_bytes(), (
-        f"data/demo/{name} is stale: run `python -m funnel.demo_data data/demo`"
+        f"data/demo/{name} is stale: run `python -m funnel.demo.generate data/demo`"
     )
 
 

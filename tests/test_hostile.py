@@ -22,9 +22,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from funnel import raw_uploads, store
 from funnel.errors import IngestError
-from funnel.ingest import IngestOptions, ingest_file, preview
+from funnel.ingest.core import IngestOptions
+from funnel.ingest.upload import ingest_file, preview
+from funnel.store import connection as store
+from funnel.store import raw_uploads
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -219,7 +221,8 @@ def test_ingest_and_reports_still_work_under_the_limits(con, db_path, tmp_path):
 
 
 def test_the_dashboard_connection_is_limited_too(db_path, tmp_path, monkeypatch):
-    app_state = pytest.importorskip("funnel.app_state")
+    from funnel.app import state as app_state
+
     monkeypatch.setenv("FUNNEL_DB", str(db_path))
     store.connect(db_path).close()
     handle = app_state._open(str(db_path))

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from funnel import weekly
+from funnel.weekly import checks
 
 
-@pytest.mark.parametrize("module", ["funnel.report", "funnel.cli", "funnel.allocation",
-                                    "funnel.weekly"])
+@pytest.mark.parametrize("module", ["funnel.report", "funnel.cli.main",
+                                    "funnel.allocation.recommend", "funnel.weekly.pack"])
 def test_report_path_does_not_import_scipy_stats(module):
     code = f"import sys, {module}; print('scipy.stats' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -24,14 +24,14 @@ def test_report_path_does_not_import_scipy_stats(module):
 @pytest.mark.parametrize("n,a,b", [(1, 1, 1), (10, 3, 8), (250, 41.0, 300.0), (3000, 500, 2000)])
 def test_beta_binomial_pmf_matches_scipy(n, a, b):
     expected = stats.betabinom(n, a, b).pmf(np.arange(n + 1))
-    np.testing.assert_allclose(weekly._beta_binomial_pmf(n, a, b), expected, rtol=1e-9,
+    np.testing.assert_allclose(checks._beta_binomial_pmf(n, a, b), expected, rtol=1e-9,
                                atol=1e-15)
 
 
 def test_head_to_head_not_yet_settled_does_not_import_scipy_stats():
     # an unsettled comparison integrates Beta quantiles (stats.prob_a_better): that must not
     # pull scipy.stats into the dashboard's process on its first comparison
-    code = ("import sys; from funnel import stats; "
+    code = ("import sys; from funnel.metrics import stats; "
             "r = stats.head_to_head(12, 40, 8, 40); "
             "assert r['extra_leads_a'] is not None, r; print('scipy.stats' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -41,7 +41,7 @@ def test_head_to_head_not_yet_settled_does_not_import_scipy_stats():
 
 @pytest.mark.parametrize("shape", [(3, 5, 2, 9), (501, 1500, 300, 1700), (1.5, 2.5, 40.2, 60.1)])
 def test_prob_a_better_matches_scipy_stats(shape):
-    from funnel import stats as fstats
+    from funnel.metrics import stats as fstats
 
     a, b, c, d = shape
     u = (np.arange(fstats._QUANTILE_POINTS) + 0.5) / fstats._QUANTILE_POINTS

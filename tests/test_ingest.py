@@ -11,11 +11,12 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from funnel.ingest.upload import ingest_file
 
-from funnel import store
 from funnel.errors import IngestError
-from funnel.ingest import IngestOptions, IngestResult, ingest_file
-from funnel.spend import ingest_spend
+from funnel.ingest.core import IngestOptions, IngestResult
+from funnel.ingest.spend import ingest_spend
+from funnel.store import connection as store
 
 D = dt.datetime
 
@@ -1173,7 +1174,9 @@ def test_a_large_day_first_column_is_read_day_first(con, db_path, tmp_path):
     values all start 01/, 02/ or 03/."""
     import datetime as dt
 
-    from funnel.ingest import IngestOptions, ingest_file
+    from funnel.ingest.upload import ingest_file
+
+    from funnel.ingest.core import IngestOptions
 
     start = dt.datetime(2010, 1, 1, 9, 30)  # to 2020-12-13: no date after the upload day
     lines = ["id,Lead Source,Created Date"]
@@ -1218,7 +1221,7 @@ def test_staging_tables_are_dropped_once_the_upload_is_committed(con, db_path, m
 
 
 def test_preview_leaves_no_staged_rows(con, db_path):
-    from funnel.ingest import preview
+    from funnel.ingest.upload import preview
 
     path = db_path.parent / "base.csv"
     path.write_text(BASE, encoding="utf-8")
@@ -1245,7 +1248,7 @@ def test_iso_formats_read_the_same_values_in_any_order(con):
     the vote) changes no timestamp. Guards the family: a format added to it that overlaps
     another breaks this test. try_cast(... AS TIMESTAMP), the other fast path, does not pass:
     it reads '10:00 PM' as 10:00 and drops '+02:00'."""
-    from funnel.dates import FAMILIES
+    from funnel.ingest.dates import FAMILIES
 
     iso = FAMILIES["iso"]
     differ = []
@@ -1262,7 +1265,7 @@ def test_iso_formats_read_the_same_values_in_any_order(con):
 def test_iso_column_reads_its_most_used_format_first_with_the_same_result(
     con, db_path, monkeypatch
 ):
-    from funnel import dates
+    from funnel.ingest import dates
 
     orders = []
     real = dates.formats_in_use_order

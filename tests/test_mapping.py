@@ -10,9 +10,10 @@ import random
 from pathlib import Path
 
 import pytest
+from funnel.ingest.upload import ingest_file
 
-from funnel.ingest import IngestOptions, ingest_file
-from funnel.mapping import map_columns
+from funnel.ingest.core import IngestOptions
+from funnel.ingest.mapping import map_columns
 
 
 def headers(text: str) -> list[str]:
@@ -379,7 +380,7 @@ def test_mapping_of_a_file_is_reported_by_ingest(con, db_path):
 
 
 def test_an_empty_explicit_mapping_unmaps_a_detected_field():
-    from funnel.mapping import map_columns
+    from funnel.ingest.mapping import map_columns
 
     headers = ["Lead ID", "Lead Source", "Lead Status", "Created Date", "Converted"]
     assert map_columns(headers).columns["converted"] == "Converted"

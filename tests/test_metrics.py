@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from funnel import metrics, store
+from funnel.metrics import metrics
+from funnel.store import connection as store
 from tests import metric_fixtures as mf
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -264,7 +265,9 @@ POSITION = {"new": 1, "contacted": 2, "qualified": 3, "proposal": 4, "won": 5}
 
 @pytest.fixture()
 def snapshots(con, db_path):
-    from funnel.ingest import IngestOptions, ingest_file
+    from funnel.ingest.upload import ingest_file
+
+    from funnel.ingest.core import IngestOptions
 
     for name, text, as_of in (("week1.csv", SNAPSHOT_1, dt.date(2026, 1, 10)),
                               ("week2.csv", SNAPSHOT_2, dt.date(2026, 1, 17))):
@@ -303,7 +306,7 @@ def test_ingest_keeps_each_leads_furthest_stage(snapshots):
 
 
 def test_a_stage_synonym_moves_the_furthest_stage_on(snapshots):
-    from funnel import synonym_store
+    from funnel.ingest import synonym_edits as synonym_store
 
     assert synonym_store.save_stage_synonym(snapshots, "Negotiating hard", "proposal") == 1
     # lead 4 is at proposal now: reached contacted, qualified and proposal too
@@ -313,7 +316,7 @@ def test_a_stage_synonym_moves_the_furthest_stage_on(snapshots):
 
 
 def test_a_stage_synonym_to_lost_keeps_the_furthest_stage(snapshots):
-    from funnel import synonym_store
+    from funnel.ingest import synonym_edits as synonym_store
 
     assert synonym_store.save_stage_synonym(snapshots, "Negotiating hard", "lost") == 1
     # lead 4 is lost, first seen as new: still new at furthest; nothing else moves
@@ -322,7 +325,9 @@ def test_a_stage_synonym_to_lost_keeps_the_furthest_stage(snapshots):
 
 
 def test_a_lead_reopened_keeps_its_furthest_stage(snapshots, db_path):
-    from funnel.ingest import IngestOptions, ingest_file
+    from funnel.ingest.upload import ingest_file
+
+    from funnel.ingest.core import IngestOptions
 
     # week 3: the won deal 3 is back at Contacted, lost deal 1 at New (both reopened)
     path = db_path.parent / "week3.csv"

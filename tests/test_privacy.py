@@ -20,8 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from funnel import ingest, raw_uploads, store
-from funnel.ingest import IngestOptions, ingest_file
+from funnel.ingest import upload
+from funnel.ingest.core import IngestOptions
+from funnel.ingest.upload import ingest_file
+from funnel.store import connection as store
+from funnel.store import raw_uploads
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -126,7 +129,7 @@ def test_database_file_and_wal_hold_no_personal_data(tmp_path, monkeypatch):
     source = tmp_path / "crm_export.csv"
     source.write_text(export_text(), encoding="utf-8")
     monkeypatch.delenv("FUNNEL_PII_KEY", raising=False)
-    monkeypatch.setattr(ingest, "_checkpoint", lambda con: None)  # keep the changes in the WAL
+    monkeypatch.setattr(upload, "checkpoint", lambda con: None)  # keep the changes in the WAL
     con = store.connect(db)
     try:
         result = ingest_file(con, source, IngestOptions(), db_path=db)
@@ -169,7 +172,8 @@ def test_exports_hold_no_personal_data(ingested, tmp_path, private_env):
 
 
 def test_the_rejected_rows_csv_of_the_upload_page_holds_no_personal_data(ingested):
-    app_upload = pytest.importorskip("funnel.app_upload")
+    from funnel.app import upload as app_upload
+
     db, _, _ = ingested
     con = store.connect(db, read_only=True)
     try:

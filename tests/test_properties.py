@@ -16,12 +16,13 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from funnel.ingest.upload import ingest_file
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from funnel import store
 from funnel.errors import IngestError
-from funnel.ingest import IngestOptions, ingest_file
+from funnel.ingest.core import IngestOptions
+from funnel.store import connection as store
 
 DELIMITERS = [",", ";", "\t", "|"]
 ENCODINGS = ["utf-8", "utf-8-sig", "cp1252", "utf-16"]

@@ -14,9 +14,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from funnel import readers
 from funnel.errors import IngestError
-from funnel.ingest import IngestOptions, IngestResult, ingest_file
+from funnel.ingest import csv as csv_reader
+from funnel.ingest import files
+from funnel.ingest.core import IngestOptions, IngestResult
+from funnel.ingest.upload import ingest_file
 
 HEADER = ["id", "Lead Source", "Created Date"]
 
@@ -274,7 +276,7 @@ def test_empty_lines_are_found_outside_quoted_cells_whatever_the_pieces(size):
         b"\n"  # row 9: empty
     )
     pieces = [text[i : i + size] for i in range(0, len(text), size)]
-    assert readers._empty_lines(iter(pieces), ",") == [1, 4, 7, 9]
+    assert csv_reader._empty_lines(iter(pieces), ",") == [1, 4, 7, 9]
 
 
 @pytest.mark.parametrize(
@@ -290,7 +292,7 @@ def test_empty_lines_are_found_outside_quoted_cells_whatever_the_pieces(size):
     ],
 )
 def test_file_facts_count_lines(data, lines):
-    assert readers.scan_bytes(data).lines == lines
+    assert files.scan_bytes(data).lines == lines
 
 
 def test_quote_inside_unquoted_cell_is_kept(con, db_path):
@@ -463,13 +465,13 @@ def test_xlsx_header_only_is_an_ingest_error(con, db_path):
 def tiny_pieces(monkeypatch):
     """Read files 7 bytes at a time, so pieces end inside a UTF-8 or UTF-16 character, between
     the CR and LF of a line end, and inside a BOM's neighbours; sniff from the first 256 bytes."""
-    monkeypatch.setattr(readers, "CHUNK_BYTES", 7)
-    monkeypatch.setattr(readers, "HEAD_BYTES", 256)
+    monkeypatch.setattr(files, "CHUNK_BYTES", 7)
+    monkeypatch.setattr(files, "HEAD_BYTES", 256)
 
 
 def _old_text(data: bytes, lf_only: bool) -> tuple[bytes, str]:
     """What the reader staged before it read in pieces: the whole text decoded at once."""
-    text, encoding = readers.decode_text(data, "x.csv")
+    text, encoding = files.decode_text(data, "x.csv")
     if lf_only:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text.encode("utf-8"), encoding
@@ -494,15 +496,15 @@ def test_text_read_in_pieces_is_the_text_read_whole(tmp_path, tiny_pieces, name,
     data = SAMPLES[name]
     path = tmp_path / "x.csv"
     path.write_bytes(data)
-    facts = readers.scan_file(path, "x.csv")
-    assert facts == readers.scan_bytes(data)
+    facts = files.scan_file(path, "x.csv")
+    assert facts == files.scan_bytes(data)
     assert facts.size == len(data) and facts.head == data[:256]
     expected, encoding = _old_text(data, lf_only)
-    assert readers._encoding(facts, "x.csv") == encoding
-    copy = readers._Utf8Copy(path, encoding, len(data), "x.csv")
+    assert files.encoding_of(facts, "x.csv") == encoding
+    copy = files.Utf8Copy(path, encoding, len(data), "x.csv")
     assert b"".join(copy.pieces(lf_only)) == expected
     # each sample fits in the head: what is sniffed is the whole text
-    assert readers._head_text(facts, encoding, "x.csv") == readers.decode_text(data, "x.csv")[0]
+    assert files.head_text(facts, encoding, "x.csv") == files.decode_text(data, "x.csv")[0]
 
 
 @pytest.mark.parametrize(
@@ -513,13 +515,13 @@ def test_text_read_in_pieces_is_the_text_read_whole(tmp_path, tiny_pieces, name,
 )
 def test_bad_utf16_read_in_pieces_names_the_same_byte(tmp_path, tiny_pieces, data):
     with pytest.raises(IngestError) as whole:
-        readers.decode_text(data, "x.csv")
+        files.decode_text(data, "x.csv")
     path = tmp_path / "x.csv"
     path.write_bytes(data)
-    facts = readers.scan_file(path, "x.csv")
+    facts = files.scan_file(path, "x.csv")
     with pytest.raises(IngestError) as pieces:
-        readers._head_text(facts, "utf-16", "x.csv")
-        b"".join(readers._Utf8Copy(path, "utf-16", len(data), "x.csv").pieces(False))
+        files.head_text(facts, "utf-16", "x.csv")
+        b"".join(files.Utf8Copy(path, "utf-16", len(data), "x.csv").pieces(False))
     assert pieces.value.message == whole.value.message
 
 
@@ -554,8 +556,8 @@ def test_a_large_cp1252_export_is_converted_in_pieces(con, db_path, monkeypatch)
     # come well after the head, so the encoding must be judged on the whole file, as before.
     import tracemalloc
 
-    monkeypatch.setattr(readers, "CHUNK_BYTES", 64 << 10)
-    monkeypatch.setattr(readers, "HEAD_BYTES", 128 << 10)
+    monkeypatch.setattr(files, "CHUNK_BYTES", 64 << 10)
+    monkeypatch.setattr(files, "HEAD_BYTES", 128 << 10)
     ascii_rows = b"".join(b"a%d,Web,2026-02-01,1\r\n" % i for i in range(10000))
     data = _cp1252_export(60000).replace(b"\r\n", b"\r\n" + ascii_rows, 1)
     assert len(data) > 3_000_000 and data[: 200 << 10].isascii()
@@ -606,7 +608,7 @@ def test_utf16_export_read_in_pieces(con, db_path, tiny_pieces):
 
 
 def test_file_that_changes_while_it_is_read_is_refused(con, db_path, monkeypatch):
-    from funnel import raw_uploads
+    from funnel.store import raw_uploads
 
     path = db_path.parent / "growing.csv"
     path.write_bytes(b"id,Lead Source,Created Date\n1,Web,2026-01-05\n")

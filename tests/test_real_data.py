@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from funnel.ingest.upload import ingest_file
 
-from funnel import store
-from funnel.ingest import IngestOptions, ingest_file
+from funnel.ingest.core import IngestOptions
+from funnel.store import connection as store
 
 pytestmark = pytest.mark.real_data
 
@@ -461,7 +462,7 @@ def test_maven_open_deals(maven):
 
 
 def test_xeducation_conversion_by_source_matches_pandas(xeducation):
-    from funnel import metrics
+    from funnel.metrics import metrics
 
     con, _, raw = xeducation
     raw = raw.assign(channel=raw["Lead Source"].map(canonical_channel))
@@ -478,7 +479,7 @@ def test_xeducation_conversion_by_source_matches_pandas(xeducation):
 
 
 def test_uci_conversion_by_contact_type_matches_pandas(real_dir, tmp_path_factory):
-    from funnel import metrics
+    from funnel.metrics import metrics
 
     path = real_dir / "uci_bank_marketing" / "bank-full.csv"
     con, _ = ingest_store(tmp_path_factory, [(path, UCI_OPTIONS)])
@@ -496,7 +497,7 @@ def test_uci_conversion_by_contact_type_matches_pandas(real_dir, tmp_path_factor
 
 
 def test_maven_win_rate_and_median_days_to_close_match_pandas(maven):
-    from funnel import metrics
+    from funnel.metrics import metrics
 
     con, _, raw = maven
     engaged = raw[raw["engage_date"] != ""]

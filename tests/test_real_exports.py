@@ -14,10 +14,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from funnel.ingest.upload import ingest_file
 
-from funnel import metrics, report, store
+from funnel import report
 from funnel.errors import IngestError
-from funnel.ingest import IngestOptions, IngestResult, ingest_file
+from funnel.ingest.core import IngestOptions, IngestResult
+from funnel.metrics import metrics
+from funnel.store import connection as store
 
 D = dt.datetime
 ROOT = Path(__file__).resolve().parent.parent
@@ -377,7 +380,7 @@ def test_money_is_summed_within_one_currency(con, db_path):
 
 
 def test_the_owner_can_choose_the_store_currency(con, db_path):
-    from funnel import money
+    from funnel.store import currency as money
 
     ingest_text(con, db_path, "deals.csv", PIPEDRIVE_CURRENCIES)
     money.set_store_currency(con, "mxn")
@@ -470,7 +473,7 @@ def test_removing_an_upload_leaves_the_store_as_if_it_had_never_been_loaded(con,
     ingest_text(con, db_path, "w1.csv", WEEK1, as_of=dt.date(2026, 3, 8))
     second = ingest_text(con, db_path, "w2.csv", WEEK2, as_of=dt.date(2026, 3, 15))
     ingest_text(con, db_path, "w3.csv", WEEK3, as_of=dt.date(2026, 3, 22))
-    from funnel import replay
+    from funnel.ingest import replay
 
     replay.remove_upload(con, second.upload_id, db_path)
     other = db_path.with_name("other.duckdb")
@@ -548,7 +551,8 @@ def test_a_repeating_id_is_still_the_id_when_no_column_is_unique(con, db_path):
 
 
 def test_removing_an_upload_forgets_its_kept_bytes(con, db_path):
-    from funnel import raw_uploads, replay
+    from funnel.ingest import replay
+    from funnel.store import raw_uploads
 
     first = ingest_text(con, db_path, "w1.csv", WEEK1, as_of=dt.date(2026, 3, 8))
     ingest_text(con, db_path, "w2.csv", WEEK2, as_of=dt.date(2026, 3, 15))
@@ -560,7 +564,8 @@ def test_removing_an_upload_forgets_its_kept_bytes(con, db_path):
 
 
 def test_wins_without_a_date_are_in_no_week(con, db_path):
-    from funnel import weekly, weekly_export
+    from funnel.weekly import export as weekly_export
+    from funnel.weekly import pack as weekly
 
     ingest_text(con, db_path, "Leads.csv", YES_NO, constants={"created_at": "2024-01-01"})
     pack = weekly.weekly_pack(con)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from funnel import metrics, report
+from funnel import report
+from funnel.metrics import metrics
 from funnel.safe_text import neutralise
 from tests import metric_fixtures as mf
 
@@ -123,7 +124,7 @@ def test_head_to_head_only_when_asked(fx, full):
 
 
 def test_empty_store_report_is_valid(tmp_path):
-    from funnel import store
+    from funnel.store import connection as store
 
     con = store.connect(tmp_path / "empty.duckdb")
     rep = report.build_report(con)

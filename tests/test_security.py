@@ -22,9 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from funnel import store
-from funnel.ingest import IngestOptions, IngestResult, ingest_file
-from funnel.spend import ingest_spend
+from funnel.ingest.core import IngestOptions, IngestResult
+from funnel.ingest.spend import ingest_spend
+from funnel.ingest.upload import ingest_file
+from funnel.store import connection as store
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE_HEADER = 'x"; DROP TABLE leads; --'
@@ -269,8 +270,9 @@ BIG_ROWS = 300_000
 CHILD = """
 import sys
 from pathlib import Path
-from funnel import store
-from funnel.ingest import IngestOptions, ingest_file
+from funnel.store import connection as store
+from funnel.ingest.core import IngestOptions
+from funnel.ingest.upload import ingest_file
 
 real_run = store.run
 def traced_run(con, name, params=None):

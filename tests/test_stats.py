@@ -1,4 +1,5 @@
-"""funnel.stats against hand-computed cases, closed forms and large-sample approximations."""
+"""funnel.metrics.stats against hand-computed cases, closed forms and large-sample
+approximations."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from funnel import stats
+from funnel.metrics import stats
 
 Z = 1.959964
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from funnel import store
+from funnel.store import connection as store
 
 # Leads of a version-2 store (before leads.furthest_position and leads.hot_since), with the
 # progress migration 003 must work out from their events, by hand:

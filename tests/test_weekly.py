@@ -17,9 +17,16 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from funnel import demo, report, store, weekly, weekly_cli, weekly_export
 from funnel import format as fmt
-from funnel.weekly import Week, WeekError
+from funnel import report
+from funnel.cli import weekly as weekly_cli
+from funnel.demo import store as demo
+from funnel.store import connection as store
+from funnel.weekly import checks, tables
+from funnel.weekly import export as weekly_export
+from funnel.weekly import pack as weekly
+from funnel.weekly import week as iso_week
+from funnel.weekly.week import Week, WeekError
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -133,10 +140,10 @@ def test_iso_weeks():
         with pytest.raises(WeekError):
             Week.parse(bad)
     # the last complete week: a Sunday as-of closes its own week, any other day the one before
-    assert weekly.default_week(dt.date(2026, 11, 22)) == w  # Sunday
-    assert weekly.default_week(dt.date(2026, 11, 23)) == w  # Monday
-    assert weekly.default_week(dt.date(2026, 11, 28)) == w  # Saturday
-    assert weekly.default_week(dt.date(2026, 11, 29)) == Week.parse("2026-W48")
+    assert iso_week.default_week(dt.date(2026, 11, 22)) == w  # Sunday
+    assert iso_week.default_week(dt.date(2026, 11, 23)) == w  # Monday
+    assert iso_week.default_week(dt.date(2026, 11, 28)) == w  # Saturday
+    assert iso_week.default_week(dt.date(2026, 11, 29)) == Week.parse("2026-W48")
     assert w.dates() == "16–22 Nov 2026"
     assert Week.parse("2026-W53").dates() == "28 Dec 2026 – 3 Jan 2027"
 
@@ -147,11 +154,11 @@ def test_weeks_outside_the_data_are_refused(wcon):
         weekly.weekly_pack(wcon, "2024-W15")
     with pytest.raises(WeekError, match="before the first lead"):
         weekly.weekly_pack(wcon, "2023-W50")
-    assert [str(w) for w in weekly.available_weeks(wcon)][:2] == ["2024-W13", "2024-W12"]
+    assert [str(w) for w in iso_week.available_weeks(wcon)][:2] == ["2024-W13", "2024-W12"]
 
 
 def test_empty_store_has_no_week(con):
-    with pytest.raises(weekly.NoDataError):
+    with pytest.raises(iso_week.NoDataError):
         weekly.weekly_pack(con)
 
 
@@ -162,34 +169,34 @@ def test_count_check_is_the_exact_conditional_poisson_test():
     # Referral: 20 this week, 20 over the 4 weeks before. If the weekly rate were unchanged,
     # given the 40 leads of the 5 weeks, this week's share is Binomial(40, 1/5): mean 8.
     # P(X >= 20) = 2.17e-5 < 0.005 (half of alpha = 0.01): flagged up, p = 2 x 2.17e-5.
-    check = weekly.count_check(20, 20, 4)
+    check = checks.count_check(20, 20, 4)
     assert check.is_flagged and check.direction == "up"
     assert check.p_value == pytest.approx(2 * stats.binom.sf(19, 40, 0.2), rel=1e-9)
     assert check.p_value == pytest.approx(4.34e-5, rel=1e-2)
     # Cold call: 45 this week, 200 over the 4 weeks before: Binomial(245, 1/5), mean 49;
     # P(X <= 45) = 0.29: within normal variation.
-    check = weekly.count_check(45, 200, 4)
+    check = checks.count_check(45, 200, 4)
     assert not check.is_flagged and check.direction == ""
     assert check.p_value == pytest.approx(2 * stats.binom.cdf(45, 245, 0.2), rel=1e-9)
     # The band is exactly the counts that would not be flagged.
     low, high = check.band_low, check.band_high
     for k, flagged in ((low - 1, True), (low, False), (high, False), (high + 1, True)):
-        assert weekly.count_check(k, 200, 4).is_flagged is flagged, k
+        assert checks.count_check(k, 200, 4).is_flagged is flagged, k
     # No weeks before: nothing to compare with.
-    assert weekly.count_check(3, 0, 0).status == "no_baseline"
+    assert checks.count_check(3, 0, 0).status == "no_baseline"
 
 
 def test_a_lumpy_series_gets_a_wider_band():
     # Events around three trade shows: weekly counts vary 17x more than Poisson noise allows.
     history = [1, 1, 1, 25, 1, 1, 1, 24, 1, 1, 1, 1]
-    spread = weekly.dispersion(history)
+    spread = checks.dispersion(history)
     assert spread == pytest.approx(np_var(history) / (sum(history) / len(history)))
     assert spread > 10
-    assert weekly.dispersion([5] * 12) == 1.0  # steady: plain Poisson
-    assert weekly.dispersion([4, 6, 5, 5, 7, 3, 5, 6]) == 1.0  # Poisson-like: no widening
+    assert checks.dispersion([5] * 12) == 1.0  # steady: plain Poisson
+    assert checks.dispersion([4, 6, 5, 5, 7, 3, 5, 6]) == 1.0  # Poisson-like: no widening
     # 0 leads against 8.75 a week before: a drop for a steady channel, normal for a lumpy one
-    assert weekly.count_check(0, 35, 4).is_flagged
-    assert not weekly.count_check(0, 35, 4, spread).is_flagged
+    assert checks.count_check(0, 35, 4).is_flagged
+    assert not checks.count_check(0, 35, 4, spread).is_flagged
 
 
 def np_var(values: list[int]) -> float:
@@ -200,22 +207,22 @@ def np_var(values: list[int]) -> float:
 def test_rate_check_is_beta_binomial():
     # 8 won of 10 closed this week; 10 of 50 over the 4 weeks before: Beta(1 + 10, 1 + 40)
     # belief, so this week's wins ~ BetaBinomial(10, 11, 41); P(X >= 8) = 4.6e-4 < 0.005.
-    check = weekly.rate_check(8, 10, 10, 50)
+    check = checks.rate_check(8, 10, 10, 50)
     assert check.is_flagged and check.direction == "up"
     assert check.p_value == pytest.approx(2 * stats.betabinom(10, 11, 41).sf(7), rel=1e-9)
     assert (check.band_low, check.band_high) == (0.0, 0.6)  # 0 to 6 wins of 10
-    assert not weekly.rate_check(3, 10, 10, 50).is_flagged
-    assert weekly.rate_check(0, 0, 10, 50).status == "not_tested"  # nothing closed this week
+    assert not checks.rate_check(3, 10, 10, 50).is_flagged
+    assert checks.rate_check(0, 0, 10, 50).status == "not_tested"  # nothing closed this week
 
 
 def test_value_check_is_seeded_and_flags_only_the_unusual():
     deals = [1000.0, 1200.0, 1500.0, 900.0, 2000.0, 1100.0, 1300.0, 1700.0]
     # 8 wins in 4 weeks at about $1,300: a week of two wins ($2,600) is ordinary ...
-    a = weekly.value_check(2600.0, 8, 4, deals, seed=7)
-    assert a == weekly.value_check(2600.0, 8, 4, deals, seed=7)  # same seed, same answer
+    a = checks.value_check(2600.0, 8, 4, deals, seed=7)
+    assert a == checks.value_check(2600.0, 8, 4, deals, seed=7)  # same seed, same answer
     assert not a.is_flagged and a.band_low == 0.0
     # ... $40,000 is not
-    assert weekly.value_check(40_000.0, 8, 4, deals, seed=7).is_flagged
+    assert checks.value_check(40_000.0, 8, 4, deals, seed=7).is_flagged
 
 
 # --- the fixture pack: one real change, one within noise -------------------------------------
@@ -287,8 +294,9 @@ def hot_list(con, as_of: dt.date) -> dict:
 
 
 def test_hot_since_is_kept_by_ingest_and_stage_synonyms(con, db_path):
-    from funnel import synonym_store
-    from funnel.ingest import IngestOptions, ingest_file
+    from funnel.ingest import synonym_edits as synonym_store
+    from funnel.ingest.core import IngestOptions
+    from funnel.ingest.upload import ingest_file
 
     for i, (as_of, rows) in enumerate(HOT_SNAPSHOTS):
         path = db_path.parent / f"week{i}.csv"
@@ -308,7 +316,6 @@ def test_hot_since_is_kept_by_ingest_and_stage_synonyms(con, db_path):
 
 
 def test_last_meetings_decision_and_how_it_is_doing(wcon):
-    pytest.importorskip("funnel.decisions", reason="the decision log (issue 5) is not here")
     # decided Monday 18 Mar (the meeting on 2024-W11) for the 4 weeks 18 Mar – 14 Apr
     store.run(wcon, "decisions/insert_decision", {
         "decision_id": 1, "decided_at": dt.datetime(2024, 3, 18, 9), "note": None,
@@ -326,7 +333,7 @@ def test_last_meetings_decision_and_how_it_is_doing(wcon):
     assert d.loc["referral", "actual_leads"] == 5 + 20  # created 18–31 Mar: W12 and W13
     assert d.loc["referral", "planned_to_date"] == pytest.approx(300.0 * 14 / 7)
     assert set(d["status"]) == {"waiting"}  # its leads have not had time to convert
-    words = weekly.decisions_table(p).set_index("Channel")
+    words = tables.decisions_table(p).set_index("Channel")
     assert words.loc["Referral", "Share"] == "50% → 60%"
     assert words.loc["Referral", "Leads so far"] == "25 (forecast 20 by now)"
     assert words.loc["Referral", "How it is doing"].startswith("too early to score")

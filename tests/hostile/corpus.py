@@ -313,7 +313,8 @@ def write_corpus(folder: Path) -> list[tuple[Case, Path]]:
 
 def _store_state(db: Path) -> tuple:
     """The store's counts and the names in its raw-uploads folder."""
-    from funnel import raw_uploads, store
+    from funnel.store import connection as store
+    from funnel.store import raw_uploads
 
     con = store.connect(db)
     try:

@@ -1,0 +1,340 @@
+"""The Upload page's work: keep an uploaded file, detect its CRM and mapping, turn the edited
+mapping table into ingest options, ingest, and read back history, rejects and unmapped values.
+
+No Streamlit widgets here; reads take a cursor, writes take the writer cursor of app_state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from funnel import format as fmt
+from funnel.ingest import synonym_edits as synonym_store
+from funnel.ingest.core import IngestOptions, IngestResult
+from funnel.ingest.mapping import FIELD_LABELS, FIELDS
+from funnel.ingest.upload import ingest_file, preview
+from funnel.safe_text import neutralise
+from funnel.store import connection as store
+from funnel.synonyms import STAGE_ORDER
+
+UPLOAD_DIR = Path(tempfile.gettempdir()) / "funnel-uploads"
+FILE_TYPES = ["csv", "xlsx", "tsv", "txt"]
+NO_COLUMN = "(not in this file)"
+EDITOR_ROW_PX = 37  # st.data_editor's row height: the mapping table shows every field
+
+FIELD_COL = "Field"
+COLUMN_COL = "Column in your file"
+FIXED_COL = "Fixed value for every row"
+KEEP_OWN = "Keep as its own channel"
+KIND_CHOICES = {"Inbound": "inbound", "Outbound": "outbound", "Not classed": "unknown"}
+
+
+@dataclass(frozen=True)
+class Detected:
+    """What preview found in a file, before anything is written."""
+
+    source_label: str
+    columns: dict[str, str]  # field -> header
+    headers: list[str]
+
+
+def keep_file(data: bytes, name: str) -> tuple[str, Path]:
+    """Write an uploaded file to a private temp folder (until it is loaded, see
+    :func:`forget_file`); returns (sha256, path)."""
+    sha = hashlib.sha256(data).hexdigest()
+    UPLOAD_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder = UPLOAD_DIR / sha[:32]
+    folder.mkdir(mode=0o700, exist_ok=True)
+    safe = re.sub(r"[^A-Za-z0-9._ -]+", "_", Path(name).name).strip() or "upload.csv"
+    path = folder / safe
+    if not path.exists():
+        path.write_bytes(data)
+    return sha, path
+
+
+def forget_file(path: Path) -> None:
+    """Delete the page's temp copy of an upload once it has been loaded. The one raw copy
+    Funnel keeps is the owner-only ``<db>.uploads/<sha256>`` (see docs/SECURITY.md)."""
+    shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def detect(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> Detected:
+    """The CRM and column mapping Funnel would use (raises IngestError for an unusable file)."""
+    mapping, headers = preview(con, path, IngestOptions(), file_name=name)
+    return Detected(mapping.source_label, dict(mapping.columns), list(headers))
+
+
+def mapping_table(detected: Detected) -> pd.DataFrame:
+    """One row per field: what it means, the file's column feeding it, a fixed value."""
+    return pd.DataFrame(
+        {
+            FIELD_COL: [FIELD_LABELS[f] for f in FIELDS],
+            COLUMN_COL: [detected.columns.get(f, NO_COLUMN) for f in FIELDS],
+            FIXED_COL: [""] * len(FIELDS),
+        },
+        index=pd.Index(FIELDS, name="field"),
+    )
+
+
+def column_choices(detected: Detected) -> list[str]:
+    """The options of the mapping table's column picker."""
+    return [NO_COLUMN, *detected.headers]
+
+
+def options_from_table(
+    edited: pd.DataFrame, detected: Detected, as_of: dt.date | None = None,
+    no_means_open: bool = False,
+) -> tuple[IngestOptions, list[str]]:
+    """Ingest options from the edited mapping table, and notes for the person.
+
+    Only the columns that differ from the detection become explicit mappings, so a file
+    loaded unchanged here and on the command line is recognised as the same ingest.
+    """
+    mapping: dict[str, str] = {}
+    constants: dict[str, str] = {}
+    notes: list[str] = []
+    for fld, row in edited.iterrows():
+        column = row.get(COLUMN_COL)
+        column = None if fmt.is_missing(column) or column in ("", NO_COLUMN) else str(column)
+        fixed = row.get(FIXED_COL)
+        fixed = "" if fmt.is_missing(fixed) else str(fixed).strip()
+        detected_column = detected.columns.get(str(fld))
+        if column and column != detected_column:
+            mapping[str(fld)] = column
+        elif column is None and detected_column:
+            mapping[str(fld)] = ""  # the person un-mapped a detected column: do not read it
+        if fixed:
+            constants[str(fld)] = fixed
+    return IngestOptions(mapping=mapping, constants=constants, as_of=as_of,
+                         no_means_open=no_means_open), notes
+
+
+def yes_no_outcome(edited: pd.DataFrame) -> bool:
+    """True when the mapping's only outcome is a yes/no column (no stage, status or closed
+    flag): the page then asks what a "no" means."""
+    def given(fld: str) -> bool:
+        column = edited.loc[fld, COLUMN_COL] if fld in edited.index else None
+        fixed = edited.loc[fld, FIXED_COL] if fld in edited.index else None
+        has_column = not fmt.is_missing(column) and column not in ("", NO_COLUMN)
+        return has_column or not (fmt.is_missing(fixed) or not str(fixed).strip())
+
+    return given("converted") and not any(given(f) for f in ("stage", "status", "is_closed"))
+
+
+def fix_words(fixes) -> str:
+    """What would make a file usable, in the words of this page (its mapping table's boxes):
+    the command line words the same fixes as options."""
+    needed, better = [], []
+    for fix in fixes:
+        label = FIELD_LABELS.get(fix.field, fix.field)
+        if fix.action == "set":
+            text = (f"type {fix.why} (e.g. {fix.example}) in the **{FIXED_COL}** box of "
+                    f"**{label}**")
+        elif fix.field == "id":
+            text = f"set **{label}** to **{NO_COLUMN}** ({fix.why})"
+        elif fix.columns:
+            text = (f"pick {fix.why} as **{label}** in **{COLUMN_COL}** (one of: "
+                    + ", ".join(f"'{c}'" for c in fix.columns) + ")")
+        else:
+            text = f"pick {fix.why} as **{label}** in **{COLUMN_COL}**"
+        (needed if fix.needed else better).append(text)
+    parts = []
+    if needed:
+        parts.append("To load it, " + " and ".join(needed) + ", then load again.")
+    if better:
+        parts.append("For true figures, also " + "; ".join(better) + ".")
+    return " ".join(parts)
+
+
+def ingest(
+    con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions, name: str, db: Path
+) -> IngestResult:
+    """Ingest one kept file (one transaction); raises IngestError for an unusable file."""
+    return ingest_file(con, path, options, db_path=db, file_name=name)
+
+
+def result_summary(result: IngestResult) -> dict:
+    """The parts of an IngestResult the page shows, JSON-safe for st.session_state."""
+    return {
+        "file": result.file,
+        "source": result.source_label,
+        "read": result.read,
+        "loaded": result.loaded,
+        "rejected": result.rejected,
+        "duplicate": result.duplicate,
+        "already_ingested": result.already_ingested,
+        "upload_id": result.upload_id,
+        "as_of": result.as_of,
+        "mapping": {FIELD_LABELS.get(k, k): v for k, v in result.mapping.items()},
+        "unmapped": len(result.unmapped),
+        "warnings": result.warnings,
+        "notes": list(result.notes),
+        "replaced": result.replaced,
+        "outcome": _outcome_words(result),
+    }
+
+
+def _outcome_words(result: IngestResult) -> str | None:
+    if not result.yes_no_outcome:
+        return None
+    column = result.mapping.get("converted", "the yes/no column")
+    return (f"'{column}' is the only outcome in this file: a 'no' was read as "
+            + ("still open." if result.no_means_open else "lost."))
+
+
+def error_summary(name: str, exc) -> dict:
+    """An IngestError as the page shows it: the message and the fix, in this page's words."""
+    return {"file": name, "error": exc.message, "fix": fix_words(exc.fixes)}
+
+
+# --- reading back ----------------------------------------------------------------------------
+
+
+def upload_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every upload, newest first, with worded headers."""
+    df = store.fetch_df(con, "uploads/upload_history")
+    return pd.DataFrame(
+        {
+            "Upload": df["upload_id"],
+            "File": df["file_name"],
+            "From": df["source"].map(_source_label),
+            "As of": [fmt.date(v) for v in df["as_of"]],
+            "Uploaded": [pd.Timestamp(v).strftime("%d %b %Y %H:%M") if not fmt.is_missing(v)
+                         else fmt.MISSING for v in df["ingested_at"]],
+            "Rows read": df["rows_read"],
+            "Loaded": df["rows_loaded"],
+            "Rejected": df["rows_rejected"],
+            "Duplicate": df["rows_duplicate"],
+            "Cells read as unknown": df["rows_warned"],
+        }
+    )
+
+
+def _source_label(source: str) -> str:
+    from funnel.ingest.mapping import GENERIC, PROFILES
+
+    labels = {p.name: p.label for p in [*PROFILES, GENERIC]}
+    return labels.get(source, fmt.humanize(source))
+
+
+def rejected_rows(con: duckdb.DuckDBPyConnection, upload_id: int) -> pd.DataFrame:
+    """An upload's rejected rows: spreadsheet row, reason, then the row's cells as in the file
+    (personal cells arrive already redacted)."""
+    df = store.fetch_df(con, "uploads/rejected_rows", {"upload_id": upload_id})
+    cells = pd.DataFrame([_cells(v) for v in df["raw_row"]], index=df.index)
+    head = pd.DataFrame({"Row in file": df["row_number"], "Why it was rejected": df["reason"]})
+    return pd.concat([head, cells], axis=1)
+
+
+def _cells(raw: object) -> dict:
+    if fmt.is_missing(raw):
+        return {}
+    try:
+        value = json.loads(str(raw))
+    except ValueError:
+        return {"Row": str(raw)}
+    return value if isinstance(value, dict) else {"Row": str(raw)}
+
+
+def cell_warnings(con: duckdb.DuckDBPyConnection, upload_id: int) -> pd.DataFrame:
+    """An upload's cell warnings: the cells read as unknown while their row loaded."""
+    df = store.fetch_df(con, "uploads/cell_warnings", {"upload_id": upload_id})
+    return pd.DataFrame({
+        "Row in file": df["row_number"],
+        "Column": df["column_name"],
+        "Value in the file": df["value"],
+        "Why it was read as unknown": df["reason"],
+    })
+
+
+def remove_upload(con: duckdb.DuckDBPyConnection, upload_id: int, db: Path) -> dict:
+    """Take an upload out of the store (the others are read again in order)."""
+    from funnel.ingest import replay
+
+    return replay.remove_upload(con, upload_id, db)
+
+
+def rejected_csv(rows: pd.DataFrame) -> bytes:
+    """Rejected rows as CSV bytes (UTF-8 with BOM for Excel), formula-like cells neutralised."""
+    safe = rows.rename(columns=lambda c: neutralise(str(c)))
+    safe = safe.apply(lambda col: col.map(neutralise))
+    return safe.to_csv(index=False).encode("utf-8-sig")
+
+
+# --- unmapped values -------------------------------------------------------------------------
+
+
+def unmapped(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(channel values, stage values) no synonym maps yet, as editable tables."""
+    df = synonym_store.unmapped_values(con)
+    chans = df[df["kind"] == "channel"]
+    stages = df[df["kind"] == "stage"]
+    channel_table = pd.DataFrame(
+        {
+            "Value in your file": chans["raw_value"].to_numpy(),
+            "Leads": chans["leads"].to_numpy(),
+            "Shown as": [fmt.channel_label(s) for s in chans["stored_as"]],
+            "Map to channel": [None] * len(chans),
+            "Kind (for a new channel)": ["Not classed"] * len(chans),
+        }
+    )
+    stage_table = pd.DataFrame(
+        {
+            "Value in your file": stages["raw_value"].to_numpy(),
+            "Leads": stages["leads"].to_numpy(),
+            "Counted as": [fmt.stage_label(s) for s in stages["stored_as"]],
+            "Map to stage": [None] * len(stages),
+        }
+    )
+    return channel_table, stage_table
+
+
+def channel_targets(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Label -> channel slug of every known channel, plus 'keep as its own channel'."""
+    choices = synonym_store.channel_choices(con)
+    out = {fmt.channel_label(c, lab): c for c, lab in zip(choices["channel"], choices["label"],
+                                                           strict=True)}
+    return {**dict(sorted(out.items())), KEEP_OWN: ""}
+
+
+def stage_targets() -> dict[str, str]:
+    """Label -> canonical stage."""
+    return {fmt.stage_label(s): s for s in STAGE_ORDER}
+
+
+def save_mappings(
+    con: duckdb.DuckDBPyConnection,
+    channels: pd.DataFrame,
+    stages: pd.DataFrame,
+    channel_map: dict[str, str],
+) -> int:
+    """Save every row given a target as a synonym (applied to stored leads); returns how many
+    mappings were saved."""
+    saved = 0
+    for row in channels.itertuples(index=False):
+        target = row[3]
+        if fmt.is_missing(target) or not target:
+            continue
+        raw = str(row[0])
+        kind = KIND_CHOICES.get(str(row[4]), "unknown")
+        channel = channel_map.get(str(target)) or raw
+        synonym_store.save_channel_synonym(con, raw, channel, kind)
+        saved += 1
+    stage_map = stage_targets()
+    for row in stages.itertuples(index=False):
+        target = row[3]
+        if fmt.is_missing(target) or not target:
+            continue
+        synonym_store.save_stage_synonym(con, str(row[0]), stage_map[str(target)])
+        saved += 1
+    return saved

@@ -1,0 +1,51 @@
+"""The Weekly page's work: the weeks a pack can be made for, the pack, its files and figures,
+each cached by store and revision (``funnel.weekly`` builds them; the page lays them out)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from funnel.app import state as app_state
+from funnel.weekly import export as weekly_export
+from funnel.weekly import pack as weekly
+from funnel.weekly import week as iso_week
+
+
+def connection() -> app_state.StoreHandle:
+    """The one place this page takes its connection: the dashboard's shared store handle
+    (each cached read below takes a reader cursor from it, under the store's read lock)."""
+    return app_state.handle()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def weeks(_con: app_state.StoreHandle, db: str, rev: int) -> tuple[list[str], str | None]:
+    with app_state.reader(_con) as cur:
+        weeks = [str(w) for w in iso_week.available_weeks(cur)]
+        first, as_of = iso_week.data_span(cur)
+    return weeks, str(iso_week.default_week(as_of, first)) if as_of else None
+
+
+@st.cache_data(show_spinner="Putting the week's pack together…", max_entries=64)
+def pack(_con: app_state.StoreHandle, db: str, rev: int, week: str) -> weekly.WeeklyPack:
+    with app_state.reader(_con) as cur:
+        return weekly.weekly_pack(cur, week)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def files(_pack: weekly.WeeklyPack, db: str, rev: int, week: str) -> dict[str, bytes]:
+    return {
+        "html": weekly_export.render_html(_pack).encode("utf-8"),
+        "md": weekly_export.render_markdown(_pack).encode("utf-8"),
+        "zip": weekly_export.csv_zip(_pack),
+    }
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def figures(_pack: weekly.WeeklyPack, db: str, rev: int, week: str) -> dict[str, dict]:
+    # built once per pack: a rerun (the week picker, a download) redraws them from the cache
+    return {title: fig.to_dict() for title, fig in weekly_export.figures(_pack).items()}
+
+
+def week_label(week: str, default: str | None) -> str:
+    text = f"{week} · {iso_week.Week.parse(week).dates()}"
+    return text + " (last complete week)" if week == default else text

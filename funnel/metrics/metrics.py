@@ -1,0 +1,289 @@
+"""The metrics the dashboard and the report read: one function per metric, typed DataFrames.
+
+Every function takes an open connection (give it a cursor per thread) and the same filters:
+``start``/``end`` (date or ISO string, inclusive, on the lead's created date; None = unbounded),
+``channels``/``owners`` (list of names; None = all, an empty list selects nothing). Each runs
+``queries/metrics/<name>.sql`` through :mod:`funnel.store`. No caching here: the app caches.
+Definitions in plain words: ``docs/METRICS.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from funnel import synonyms
+from funnel.metrics import stats
+from funnel.store import connection as store
+
+DateLike = dt.date | str | None
+Names = Sequence[str] | None
+
+# What to do next with an open lead, by the temperature of its stage (SPEC 1).
+# The next action each temperature of open lead wants (SPEC 1, issue 6); funnel.weekly words
+# the same actions.
+NEXT_ACTION = {
+    "cold": "Introduce the business: mailing, promotion.",
+    "warm": "Follow up: call, letter, seminar.",
+    "hot": "Close: call, presentation, proposal.",
+}
+
+
+def filter_params(
+    start: DateLike = None, end: DateLike = None, channels: Names = None, owners: Names = None
+) -> dict[str, Any]:
+    """The bound parameters every metric query takes."""
+    return {
+        "start": _iso_date(start),
+        "end": _iso_date(end),
+        "channels": None if channels is None else [str(c) for c in channels],
+        "owners": None if owners is None else [str(o) for o in owners],
+    }
+
+
+def _iso_date(value: DateLike) -> str | None:
+    if isinstance(value, dt.datetime):  # also pandas.Timestamp: the day is what filters
+        return value.date().isoformat()
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _fetch(con: duckdb.DuckDBPyConnection, name: str, start, end, channels, owners):
+    return store.fetch_df(con, f"metrics/{name}", filter_params(start, end, channels, owners))
+
+
+def leads_by_channel(con, start=None, end=None, channels=None, owners=None) -> pd.DataFrame:
+    """Leads created in the period per channel.
+
+    Columns: channel, kind (inbound/outbound/unknown), label, leads, share (of all leads in the
+    selection). Ordered by leads descending, then channel.
+    """
+    return _fetch(con, "leads_by_channel", start, end, channels, owners)
+
+
+def leads_by_week(con, start=None, end=None, channels=None, owners=None) -> pd.DataFrame:
+    """Leads created per ISO week and channel, zero-filled between the first and last week.
+
+    Columns: week (the Monday, datetime64), channel, leads.
+    """
+    return _fetch(con, "leads_by_week", start, end, channels, owners)
+
+
+def lead_volume_vs_previous(con, start=None, end=None, channels=None, owners=None) -> pd.DataFrame:
+    """Leads per channel in the period against the same-length period just before it.
+
+    Columns: channel, kind, label, leads, previous_leads, change, change_pct (NULL when
+    previous_leads = 0), period_start, period_end, previous_start, previous_end.
+    """
+    return _fetch(con, "lead_volume_vs_previous", start, end, channels, owners)
+
+
+def conversion_by_channel(con, start=None, end=None, channels=None, owners=None) -> pd.DataFrame:
+    """Conversion of the period's leads per channel (SPEC 4).
+
+    Columns: channel, kind, label, leads, won, lost, open, conversion_rate, win_rate, ci_low,
+    ci_high (Wilson 95% on won of leads), median_days_to_win, won_value, value_per_lead.
+    """
+    return _fetch(con, "conversion_by_channel", start, end, channels, owners)
+
+
+def funnel_by_channel(con, start=None, end=None, channels=None, owners=None) -> pd.DataFrame:
+    """Leads reaching each stage per channel, from event history.
+
+    Columns: channel, stage, position, reached, step_pct, cumulative_pct, drop_pct,
+    others_drop_pct, excess_drop_pct, is_worst_step.
+    """
+    return _fetch(con, "funnel_by_channel", start, end, channels, owners)
+
+
+def open_by_temperature(con, start=None, end=None, channels=None, owners=None) -> pd.DataFrame:
+    """Open leads (neither won nor lost) by temperature: cold, warm, hot.
+
+    Columns: temperature, stages, open_leads, share, open_value, median_age_days,
+    oldest_age_days, next_action.
+    """
+    df = _fetch(con, "open_by_temperature", start, end, channels, owners)
+    df["next_action"] = df["temperature"].map(NEXT_ACTION)
+    return df
+
+
+def spend_by_channel(con, start=None, end=None, channels=None, owners=None) -> pd.DataFrame:
+    """Money and hours spent per channel against its leads and wins.
+
+    Columns: channel, kind, label, leads, won, won_value, spend, hours, cost_per_lead,
+    cost_per_win, roi, hours_per_lead, hours_per_win (ratios NULL with an owners filter).
+    """
+    return _fetch(con, "spend_by_channel", start, end, channels, owners)
+
+
+def weekly_cohorts(con, start=None, end=None, channels=None, owners=None) -> pd.DataFrame:
+    """Conversion by created-week cohort per channel, with maturity.
+
+    Columns: cohort_week, channel, leads, won, lost, open, as_of_date, age_days, channel_wins,
+    channel_p90_days, all_wins, all_p90_days, conversion_rate, ci_low, ci_high, horizon_days,
+    horizon_basis, is_mature.
+    """
+    return stats.cohort_maturity(_fetch(con, "weekly_cohorts", start, end, channels, owners))
+
+
+def time_to_win_rows(con, start=None, end=None, channels=None, owners=None) -> pd.DataFrame:
+    """Durations for the time-to-win curves, grouped.
+
+    Columns: channel, days, is_won (False = censored: open at the as-of date or lost), leads.
+    """
+    return _fetch(con, "time_to_win_rows", start, end, channels, owners)
+
+
+def time_to_win(
+    con, start=None, end=None, channels=None, owners=None, rows: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Kaplan-Meier median days to win per channel, open and lost leads censored.
+
+    Columns: channel, leads, wins, median_days, median_ci_low, median_ci_high (None where the
+    curve or its interval does not reach 50%). ``rows``: :func:`time_to_win_rows` for the
+    same filters when the caller has them already (the app reads them once for the summary
+    and the curve); then nothing is read from ``con``.
+    """
+    if rows is None:
+        rows = time_to_win_rows(con, start, end, channels, owners)
+    return stats.time_to_win(rows)[0]
+
+
+def time_to_win_curve(
+    con, start=None, end=None, channels=None, owners=None, rows: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Kaplan-Meier curve per channel.
+
+    Columns: channel, days, survival (share not yet won), ci_low, ci_high, won_share.
+    ``rows``: as for :func:`time_to_win`.
+    """
+    if rows is None:
+        rows = time_to_win_rows(con, start, end, channels, owners)
+    return stats.time_to_win(rows)[1]
+
+
+# Metrics computed from another metric's result, which a caller may pass as ``rows=``.
+READS_ROWS_OF = {"time_to_win": "time_to_win_rows", "time_to_win_curve": "time_to_win_rows"}
+
+
+def headline_by_week(con, start=None, end=None, channels=None, owners=None) -> pd.DataFrame:
+    """Per ISO week: leads created, won so far, conversion, wins closed that week.
+
+    Columns: week, leads, won, conversion_rate, wins_closed, won_value_closed.
+    """
+    return _fetch(con, "headline_by_week", start, end, channels, owners)
+
+
+def as_of_date(con, start=None, end=None, channels=None, owners=None) -> pd.DataFrame:
+    """The store's as-of date (filters accepted for a uniform signature, and ignored).
+
+    Columns: as_of_date, basis ('uploads' or 'data'). One row.
+    """
+    return store.fetch_df(con, "metrics/as_of_date")
+
+
+def filter_options(con, start=None, end=None, channels=None, owners=None) -> pd.DataFrame:
+    """What the sidebar filters can offer (filters accepted and ignored).
+
+    Columns: channels (list, by leads descending), channel_labels (parallel list), owners
+    (list), min_created, max_created. One row.
+    """
+    return store.fetch_df(con, "metrics/filter_options")
+
+
+def head_to_head(
+    con,
+    a: str = "referral",
+    b: str = "cold_call",
+    start: DateLike = None,
+    end: DateLike = None,
+    owners: Names = None,
+    seed: int = stats.DEFAULT_SEED,
+    conversion: pd.DataFrame | None = None,
+) -> dict:
+    """Bayesian comparison of two channels' conversion in the period (see
+    :func:`funnel.metrics.stats.head_to_head` for the keys); adds ``channel_a``/``channel_b`` slugs.
+    ``conversion``: :func:`conversion_by_channel` for the same period and owners, any channels
+    (a page that shows it already has it; each channel's row does not depend on the others)."""
+    if conversion is None:
+        conversion = conversion_by_channel(con, start, end, [a, b], owners)
+    conv = conversion.set_index("channel")
+
+    def side(channel: str) -> tuple[int, int, str]:
+        if channel in conv.index:
+            row = conv.loc[channel]
+            return int(row["won"]), int(row["leads"]), str(row["label"])
+        return 0, 0, _label(channel)
+
+    won_a, leads_a, label_a = side(a)
+    won_b, leads_b, label_b = side(b)
+    result = stats.head_to_head(won_a, leads_a, won_b, leads_b, label_a, label_b, seed=seed)
+    return {"channel_a": a, "channel_b": b, **result}
+
+
+def _label(channel: str) -> str:
+    return synonyms.CHANNELS.get(channel, (None, channel))[1]
+
+
+Metric = Callable[..., pd.DataFrame]
+
+def data_coverage(con, start=None, end=None, channels=None, owners=None) -> pd.DataFrame:
+    """What the selected leads' files hold (one row): leads, with_stages (a stage column, or
+    seen past 'new'), won, won_dated (a known won date), won_valued, other_currency (money in
+    another currency than the store's). A page draws the stage funnel only when with_stages > 0
+    and measures time to win on the won_dated wins only."""
+    return _fetch(con, "data_coverage", start, end, channels, owners)
+
+
+def coverage_notes(coverage: pd.DataFrame) -> dict[str, str | None]:
+    """Sentences for what the data does not hold, keyed by the section they belong to
+    (``funnel``, ``time_to_win``, ``wins_by_week``, ``value``); None where the data holds it
+    all."""
+    row = coverage.iloc[0] if len(coverage) else None
+    notes: dict[str, str | None] = {"funnel": None, "time_to_win": None, "wins_by_week": None,
+                                    "value": None}
+    if row is None or not row["leads"]:
+        return notes
+    if not row["with_stages"]:
+        notes["funnel"] = ("Not in the data: these leads' files say only whether each lead was "
+                           "won, not the stages it went through, so there is no funnel to draw.")
+    won, dated = int(row["won"]), int(row["won_dated"])
+    if won and not dated:
+        notes["time_to_win"] = ("Not in the data: the files give no date the leads were won, so "
+                                "how fast they are won cannot be measured.")
+        notes["wins_by_week"] = ("Not in the data: the files give no date the leads were won, "
+                                 "so no win is counted in any week.")
+    elif won > dated:
+        notes["time_to_win"] = (f"{won - dated:,} of the {won:,} wins have no won date in the "
+                                "files and are left out of how fast leads are won.")
+        notes["wins_by_week"] = (f"{won - dated:,} of the {won:,} wins have no won date in the "
+                                 "files and are counted in no week.")
+    if int(row["other_currency"]):
+        notes["value"] = (f"{int(row['other_currency']):,} deals are in another currency and "
+                          "are left out of money figures.")
+    return notes
+
+
+METRICS: dict[str, Metric] = {
+    f.__name__: f
+    for f in (
+        leads_by_channel,
+        leads_by_week,
+        data_coverage,
+        lead_volume_vs_previous,
+        conversion_by_channel,
+        funnel_by_channel,
+        open_by_temperature,
+        spend_by_channel,
+        weekly_cohorts,
+        time_to_win_rows,
+        time_to_win,
+        time_to_win_curve,
+        headline_by_week,
+        as_of_date,
+        filter_options,
+    )
+}

@@ -1,0 +1,232 @@
+"""The one gateway to the DuckDB store: connections, named queries, migrations.
+
+Every query lives in ``queries/<group>/<name>.sql`` and runs through :func:`run` with bound
+parameters. Identifiers taken from a file's header go through :func:`quote_ident` only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from funnel import synonyms
+from funnel.store import raw_uploads
+
+ROOT = Path(__file__).resolve().parents[2]  # the project: funnel/store/connection.py
+QUERIES_DIR = ROOT / "queries"
+DEFAULT_DB = ROOT / "data" / "funnel.duckdb"
+
+# Position in this list + 1 is the schema version a migration brings the store to.
+MIGRATIONS = [
+    "schema/001_initial.sql",
+    "schema/002_decisions.sql",
+    "schema/003_lead_progress.sql",
+    "schema/004_cell_warnings.sql",
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StoreBusyError(RuntimeError):
+    """Another process holds the database file open for writing."""
+
+
+def default_db_path() -> Path:
+    """The store file: ``$FUNNEL_DB`` if set, else ``data/funnel.duckdb`` in the project."""
+    return Path(os.environ.get("FUNNEL_DB") or DEFAULT_DB)
+
+
+def _config() -> dict[str, Any]:
+    return {
+        "threads": int(os.environ.get("FUNNEL_THREADS") or max(1, os.cpu_count() or 1)),
+        "memory_limit": os.environ.get("FUNNEL_MEMORY_LIMIT", "2GB"),
+        "preserve_insertion_order": True,
+    }
+
+
+def connect(
+    path: str | Path | None = None, read_only: bool = False, upgrade: bool = True
+) -> duckdb.DuckDBPyConnection:
+    """Open the store with Funnel's settings, creating or migrating its schema when writable.
+    A read-only open of a store from an older Funnel migrates it first, unless ``upgrade`` is
+    False (checking a backup: it must be read as it was written).
+
+    Use one connection per process and ``con.cursor()`` per thread or query.
+    """
+    db = Path(path) if path else default_db_path()
+    if not read_only:
+        db.parent.mkdir(parents=True, exist_ok=True)
+    con = _open(db, read_only)
+    if read_only and upgrade and 0 < schema_version(con) < SCHEMA_VERSION:
+        # a store written by an older Funnel: queries expect the newer columns, so migrate it
+        # once through a short-lived writable connection (skipped if another process holds it:
+        # a writer of this version has migrated it already)
+        con.close()
+        with contextlib.suppress(StoreBusyError):
+            connect(db).close()
+        con = _open(db, read_only)
+    if not read_only:
+        fresh = schema_version(con) == 0
+        migrate(con)
+        if fresh:  # a new file where a store may have been: its manifest no longer applies
+            raw_uploads.retire_manifest(raw_uploads.folder(db))
+    limit_file_access(con, db)
+    return con
+
+
+def _open(db: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(db), read_only=read_only, config=_config())
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise StoreBusyError(
+                f"{db} is open for writing in another process (the dashboard or another ingest). "
+                "Close it, or upload the file through the dashboard's Upload page, then try again."
+            ) from exc
+        raise
+
+
+def limit_file_access(con: duckdb.DuckDBPyConnection, db: Path) -> None:
+    """Let DuckDB touch no file but the store's own and those in ``<db>.uploads/`` (where a file
+    being ingested is staged): ``read_csv('/etc/passwd')``, COPY, ATTACH, INSTALL all fail.
+
+    The setting is the database's, shared by every connection to it in this process, and cannot
+    be undone while it is open: a second connect finds it already set.
+    """
+    external, _ = fetch_one(con, "backup/file_access")
+    if str(external).lower() in ("false", "0"):
+        return
+    allowed = str(raw_uploads.folder(db)) + os.sep
+    run(con, "backup/allow_directory", {"dirs": [allowed]})
+    run(con, "backup/disable_external_access")
+
+
+def uploads_folder(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """The one directory this connection's DuckDB may read files from (``<db>.uploads``), or
+    None when file access is not limited (a connection not made by :func:`connect`)."""
+    external, allowed = fetch_one(con, "backup/file_access")
+    if str(external).lower() not in ("false", "0"):
+        return None
+    # DuckDB adds its own spill folder (<db>.tmp) to the list: ours is the .uploads one
+    folders = [Path(str(d).rstrip("/\\")) for d in allowed or []]
+    return next((d for d in folders if d.name.endswith(".uploads")), None)
+
+
+@cache
+def sql_text(name: str) -> str:
+    """The text of ``queries/<name>.sql``."""
+    path = QUERIES_DIR / f"{name}.sql"
+    if not path.is_file():
+        raise KeyError(f"no query named {name!r} ({path})")
+    return path.read_text(encoding="utf-8")
+
+
+def _execute(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None):
+    return con.execute(sql_text(name), params or {})
+
+
+def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> None:
+    """Execute the named statement(s) with bound parameters, reading any result to the end."""
+    _execute(con, name, params).fetchall()
+
+
+def fetch_df(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None):
+    """Run the named query and return its whole result as a pandas DataFrame."""
+    return _execute(con, name, params).df()
+
+
+def fetch_all(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None):
+    """Run the named query and return all rows as tuples."""
+    return _execute(con, name, params).fetchall()
+
+
+def fetch_one(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None):
+    """Run the named query and return its first row (or None); the result is read to the end."""
+    rows = fetch_all(con, name, params)
+    return rows[0] if rows else None
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier (e.g. a column header from a file) for DuckDB SQL."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction: committed when the block ends, rolled back if it raises."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def revision(con: duckdb.DuckDBPyConnection) -> int:
+    """A number that changes whenever the store's data changes."""
+    return int(fetch_one(con, "schema/revision")[0])
+
+
+def bump_revision(con: duckdb.DuckDBPyConnection) -> None:
+    run(con, "schema/bump_revision")
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    if not fetch_one(con, "schema/has_version_table")[0]:
+        return 0
+    return int(fetch_one(con, "schema/current_version")[0])
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring the store up to :data:`SCHEMA_VERSION`, keeping existing data; seed defaults."""
+    current = schema_version(con)
+    if current > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"this database was written by a newer Funnel (schema {current} > {SCHEMA_VERSION}); "
+            "upgrade Funnel to open it"
+        )
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        with transaction(con):
+            run(con, MIGRATIONS[version - 1].removesuffix(".sql"))
+            run(con, "schema/record_version", {"version": version})
+    if current < SCHEMA_VERSION or not _seeded(con):
+        seed_defaults(con)
+
+
+def _seeded(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(fetch_one(con, "schema/channel_count")[0])
+
+
+def seed_defaults(con: duckdb.DuckDBPyConnection) -> None:
+    """Insert the SPEC's canonical channels, stages and synonyms (owner edits are kept)."""
+    chans = synonyms.CHANNELS
+    run(
+        con,
+        "schema/seed_channels",
+        {
+            "channels": list(chans),
+            "kinds": [c[0] for c in chans.values()],
+            "labels": [c[1] for c in chans.values()],
+        },
+    )
+    cmap = synonyms.default_channel_map()
+    run(con, "schema/seed_channel_map", {"raw_slugs": list(cmap), "targets": list(cmap.values())})
+    stages = synonyms.STAGES
+    run(
+        con,
+        "schema/seed_stages",
+        {
+            "stages": list(stages),
+            "positions": [s[0] for s in stages.values()],
+            "temperatures": [s[1] for s in stages.values()],
+            "labels": [s[2] for s in stages.values()],
+        },
+    )
+    smap = synonyms.default_stage_map()
+    run(con, "schema/seed_stage_map", {"raw_slugs": list(smap), "targets": list(smap.values())})
