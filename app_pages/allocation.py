@@ -13,6 +13,7 @@ import streamlit as st
 
 from funnel import charts
 from funnel.allocation.recommend import AllocationError, Recommendation
+from funnel.allocation.types import DEFAULT_HOURLY_RATE, DEFAULT_MAX_CHANGE, DEFAULT_MIN_LEADS
 from funnel.app import allocation as alloc
 from funnel.app import state as app_state
 from funnel.app import ui as app_ui
@@ -33,7 +34,8 @@ def _inputs_expander():
     with st.expander("Your budget, hourly rate and limits", icon=":material/tune:"):
         rate_col, money_col, hours_col = st.columns(3)
         rate = rate_col.number_input(
-            "What an hour of your team's time is worth ($)", min_value=0.0, value=30.0,
+            "What an hour of your team's time is worth ($)", min_value=0.0,
+            value=DEFAULT_HOURLY_RATE,
             step=5.0, format="%.0f", key="alloc_rate",
             help="Unpaid hours (cold calls, asking customers for referrals) are costed at this "
             "rate, so time and money can be compared.")
@@ -59,11 +61,12 @@ def _inputs_expander():
         )
         change_col, leads_col = st.columns(2)
         max_change = change_col.slider(
-            "Most a channel's share may change in one plan (percentage points)", 5, 50, 20,
+            "Most a channel's share may change in one plan (percentage points)", 5, 50,
+            round(100 * DEFAULT_MAX_CHANGE),
             key="alloc_max_change")
         min_leads = leads_col.number_input(
             "Leads old enough to judge a channel needs before its share moves", min_value=0,
-            max_value=1000, value=30, step=5, key="alloc_min_leads")
+            max_value=1000, value=DEFAULT_MIN_LEADS, step=5, key="alloc_min_leads")
     return alloc.settings_from(rate, money, hours, constraints, max_change, min_leads)
 
 

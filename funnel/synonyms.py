@@ -177,7 +177,9 @@ CHANNEL_SYNONYMS = {
 
 
 def slug(raw: str | None) -> str:
-    """The matching key of a raw value; mirrors the SQL in queries/ingest (``slug`` macro)."""
+    """A header's or a typed name's matching key. For plain ASCII it is what the store's SQL
+    ``funnel_slug`` macro gives; a raw value from a file is keyed in SQL, by that macro alone
+    (queries/schema/005_middle_layer.sql), so a synonym always matches its values."""
     if raw is None:
         return ""
     text = unicodedata.normalize("NFKD", str(raw))

@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 
 from funnel.store import connection as store
-from funnel.synonyms import STAGE_ORDER, slug
+from funnel.synonyms import STAGE_ORDER
 
 
 def unmapped_values(con: duckdb.DuckDBPyConnection, upload_id: int | None = None) -> pd.DataFrame:
@@ -23,8 +23,8 @@ def save_channel_synonym(
     con: duckdb.DuckDBPyConnection, raw_value: str, channel: str, kind: str = "unknown"
 ) -> int:
     """Map ``raw_value`` to ``channel`` (a new channel gets ``kind``); returns leads re-mapped."""
-    key = slug(raw_value)
-    target = slug(channel)
+    key = _slug(con, raw_value)
+    target = _slug(con, channel)
     if not key or not target:
         raise ValueError("both the raw value and the channel need letters or digits")
     if kind not in ("inbound", "outbound", "unknown"):
@@ -45,7 +45,7 @@ def save_channel_synonym(
 
 def save_stage_synonym(con: duckdb.DuckDBPyConnection, raw_value: str, stage: str) -> int:
     """Map ``raw_value`` to a canonical stage; leads counted as 'new' because of it move."""
-    key = slug(raw_value)
+    key = _slug(con, raw_value)
     if stage not in STAGE_ORDER:
         raise ValueError(f"stage is one of {', '.join(STAGE_ORDER)}")
     if not key:
@@ -60,3 +60,9 @@ def save_stage_synonym(con: duckdb.DuckDBPyConnection, raw_value: str, stage: st
             store.run(con, "synonyms/stage_map_progress", {"raw_slug": key, "stage": stage})
         store.bump_revision(con)
     return changed
+
+
+def _slug(con: duckdb.DuckDBPyConnection, raw: str) -> str:
+    """The key the store matches ``raw`` by: its SQL ``funnel_slug``, the one definition (a
+    key computed any other way could differ on a character the two read apart)."""
+    return str(store.fetch_one(con, "synonyms/slug_of", {"raw": raw})[0] or "")

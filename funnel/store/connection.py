@@ -28,6 +28,7 @@ MIGRATIONS = [
     "schema/002_decisions.sql",
     "schema/003_lead_progress.sql",
     "schema/004_cell_warnings.sql",
+    "schema/005_middle_layer.sql",
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -15,20 +15,13 @@ WITH d AS (
 as_of AS (
     SELECT funnel_as_of() AS as_of_date
 ),
-win_days AS (
-    SELECT channel, greatest(0.0, date_diff('second', created_at, won_at) / 86400.0) AS days
-    FROM leads
-    WHERE stage = 'won' AND won_at IS NOT NULL
-      AND EXISTS (SELECT 1 FROM d)  -- no decision, no horizon to compute
-),
 channel_horizon AS (
-    SELECT channel, count(*) AS channel_wins, quantile_cont(days, 0.9) AS channel_p90_days
-    FROM win_days
-    GROUP BY channel
+    SELECT channel, wins AS channel_wins, p90_days AS channel_p90_days
+    FROM win_horizons WHERE channel IS NOT NULL
 ),
 all_horizon AS (
-    SELECT count(*) AS all_wins, quantile_cont(days, 0.9) AS all_p90_days
-    FROM win_days
+    SELECT wins AS all_wins, p90_days AS all_p90_days
+    FROM win_horizons WHERE channel IS NULL
 ),
 daily_leads AS (
     -- leads per channel and created day first (about 1,000 rows at 1M leads): the range join
@@ -82,10 +75,10 @@ spend AS (
         d.decision_id,
         d.channel,
         sum(coalesce(s.money, 0.0)
-            * (least(s.period_end, d.period_end) - greatest(s.period_start, d.period_start) + 1)
+            * funnel_overlap_days(s.period_start, s.period_end, d.period_start, d.period_end)
             / (s.period_end - s.period_start + 1)) AS actual_money,
         sum(coalesce(s.hours, 0.0)
-            * (least(s.period_end, d.period_end) - greatest(s.period_start, d.period_start) + 1)
+            * funnel_overlap_days(s.period_start, s.period_end, d.period_start, d.period_end)
             / (s.period_end - s.period_start + 1)) AS actual_hours
     FROM d
     JOIN channel_spend AS s

@@ -35,10 +35,10 @@ spend AS (
         w.channel,
         w.week_start,
         sum(coalesce(s.money, 0.0)
-            * (least(s.period_end, w.week_end) - greatest(s.period_start, w.week_start) + 1)
+            * funnel_overlap_days(s.period_start, s.period_end, w.week_start, w.week_end)
             / (s.period_end - s.period_start + 1)) AS actual_money,
         sum(coalesce(s.hours, 0.0)
-            * (least(s.period_end, w.week_end) - greatest(s.period_start, w.week_start) + 1)
+            * funnel_overlap_days(s.period_start, s.period_end, w.week_start, w.week_end)
             / (s.period_end - s.period_start + 1)) AS actual_hours
     FROM weeks AS w
     JOIN channel_spend AS s

@@ -15,8 +15,4 @@ SELECT
     count(*) FILTER (WHERE l.stage = 'won' AND l.won_at IS NOT NULL) AS won_dated,
     count(*) FILTER (WHERE l.stage = 'won' AND l.value IS NOT NULL) AS won_valued,
     count(*) FILTER (WHERE l.amount IS NOT NULL AND l.value IS NULL) AS other_currency
-FROM leads AS l
-WHERE ($start::DATE IS NULL OR l.created_at >= $start::DATE::TIMESTAMP)
-  AND ($end::DATE IS NULL OR l.created_at < ($end::DATE + 1)::TIMESTAMP)
-  AND ($channels::VARCHAR[] IS NULL OR list_contains($channels::VARCHAR[], l.channel))
-  AND ($owners::VARCHAR[] IS NULL OR list_contains($owners::VARCHAR[], l.owner));
+FROM selected_leads($start, $end, $channels, $owners) AS l;

@@ -19,11 +19,7 @@
 --             $channels, $owners (VARCHAR[] or NULL = all).
 WITH selected AS (
     SELECT l.channel, l.furthest_position
-    FROM leads AS l
-    WHERE ($start::DATE IS NULL OR l.created_at::DATE >= $start::DATE)
-      AND ($end::DATE IS NULL OR l.created_at::DATE <= $end::DATE)
-      AND ($channels::VARCHAR[] IS NULL OR list_contains($channels::VARCHAR[], l.channel))
-      AND ($owners::VARCHAR[] IS NULL OR list_contains($owners::VARCHAR[], l.owner))
+    FROM selected_leads($start, $end, $channels, $owners) AS l
 ),
 progress AS (
     SELECT stage, position FROM stages WHERE stage <> 'lost'

@@ -8,11 +8,7 @@
 --             $channels, $owners (VARCHAR[] or NULL = all).
 WITH selected AS (
     SELECT l.stage, l.value, l.created_at, l.won_at
-    FROM leads AS l
-    WHERE ($start::DATE IS NULL OR l.created_at >= $start::DATE::TIMESTAMP)
-      AND ($end::DATE IS NULL OR l.created_at < ($end::DATE + 1)::TIMESTAMP)
-      AND ($channels::VARCHAR[] IS NULL OR list_contains($channels::VARCHAR[], l.channel))
-      AND ($owners::VARCHAR[] IS NULL OR list_contains($owners::VARCHAR[], l.owner))
+    FROM selected_leads($start, $end, $channels, $owners) AS l
 ),
 created_days AS (
     -- per day first, then per week: casting to a date costs less than date_trunc on 1M rows

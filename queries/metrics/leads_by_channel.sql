@@ -5,11 +5,7 @@
 --             $channels, $owners (VARCHAR[] or NULL = all).
 WITH selected AS (
     SELECT l.channel
-    FROM leads AS l
-    WHERE ($start::DATE IS NULL OR l.created_at >= $start::DATE::TIMESTAMP)
-      AND ($end::DATE IS NULL OR l.created_at < ($end::DATE + 1)::TIMESTAMP)
-      AND ($channels::VARCHAR[] IS NULL OR list_contains($channels::VARCHAR[], l.channel))
-      AND ($owners::VARCHAR[] IS NULL OR list_contains($owners::VARCHAR[], l.owner))
+    FROM selected_leads($start, $end, $channels, $owners) AS l
 ),
 per_channel AS (
     SELECT channel, count(*) AS leads

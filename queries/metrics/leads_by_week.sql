@@ -9,11 +9,7 @@ WITH daily AS (
     -- per created day first, then per week: casting to a date costs less than date_trunc
     -- on every lead
     SELECT l.created_at::DATE AS day, l.channel, count(*) AS leads
-    FROM leads AS l
-    WHERE ($start::DATE IS NULL OR l.created_at >= $start::DATE::TIMESTAMP)
-      AND ($end::DATE IS NULL OR l.created_at < ($end::DATE + 1)::TIMESTAMP)
-      AND ($channels::VARCHAR[] IS NULL OR list_contains($channels::VARCHAR[], l.channel))
-      AND ($owners::VARCHAR[] IS NULL OR list_contains($owners::VARCHAR[], l.owner))
+    FROM selected_leads($start, $end, $channels, $owners) AS l
     GROUP BY l.created_at::DATE, l.channel
 ),
 counts AS (

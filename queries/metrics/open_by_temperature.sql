@@ -9,12 +9,8 @@
 --             $channels, $owners (VARCHAR[] or NULL = all).
 WITH selected AS (
     SELECT l.stage, l.created_at, l.value
-    FROM leads AS l
-    WHERE ($start::DATE IS NULL OR l.created_at >= $start::DATE::TIMESTAMP)
-      AND ($end::DATE IS NULL OR l.created_at < ($end::DATE + 1)::TIMESTAMP)
-      AND ($channels::VARCHAR[] IS NULL OR list_contains($channels::VARCHAR[], l.channel))
-      AND ($owners::VARCHAR[] IS NULL OR list_contains($owners::VARCHAR[], l.owner))
-      AND l.stage NOT IN ('won', 'lost')
+    FROM selected_leads($start, $end, $channels, $owners) AS l
+    WHERE l.stage NOT IN ('won', 'lost')
 ),
 as_of AS (
     SELECT funnel_as_of() AS as_of_date

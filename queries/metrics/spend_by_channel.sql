@@ -12,11 +12,7 @@
 --             $channels, $owners (VARCHAR[] or NULL = all).
 WITH selected AS (
     SELECT l.channel, l.stage, l.value
-    FROM leads AS l
-    WHERE ($start::DATE IS NULL OR l.created_at >= $start::DATE::TIMESTAMP)
-      AND ($end::DATE IS NULL OR l.created_at < ($end::DATE + 1)::TIMESTAMP)
-      AND ($channels::VARCHAR[] IS NULL OR list_contains($channels::VARCHAR[], l.channel))
-      AND ($owners::VARCHAR[] IS NULL OR list_contains($owners::VARCHAR[], l.owner))
+    FROM selected_leads($start, $end, $channels, $owners) AS l
 ),
 lead_counts AS (
     SELECT
@@ -33,9 +29,9 @@ spend_rows AS (
         s.money,
         s.hours,
         (s.period_end - s.period_start + 1) AS period_days,
-        (least(s.period_end, coalesce($end::DATE, s.period_end))
-            - greatest(s.period_start, coalesce($start::DATE, s.period_start)) + 1)
-            AS overlap_days
+        funnel_overlap_days(s.period_start, s.period_end,
+                            coalesce($start::DATE, s.period_start),
+                            coalesce($end::DATE, s.period_end)) AS overlap_days
     FROM channel_spend AS s
     WHERE ($channels::VARCHAR[] IS NULL OR list_contains($channels::VARCHAR[], s.channel))
       AND s.period_end >= s.period_start

@@ -25,13 +25,9 @@ grouped AS (
             AS days,
         false AS is_won,
         count(*) AS leads
-    FROM leads AS l
+    FROM selected_leads($start, $end, $channels, $owners) AS l
     CROSS JOIN as_of AS a
     WHERE l.stage <> 'won'
-      AND ($start::DATE IS NULL OR l.created_at >= $start::DATE::TIMESTAMP)
-      AND ($end::DATE IS NULL OR l.created_at < ($end::DATE + 1)::TIMESTAMP)
-      AND ($channels::VARCHAR[] IS NULL OR list_contains($channels::VARCHAR[], l.channel))
-      AND ($owners::VARCHAR[] IS NULL OR list_contains($owners::VARCHAR[], l.owner))
     GROUP BY ALL
     UNION ALL
     SELECT
@@ -39,12 +35,8 @@ grouped AS (
         greatest(0.0, round(date_diff('second', l.created_at, l.won_at) / 3600.0) / 24.0),
         true,
         count(*)
-    FROM leads AS l
+    FROM selected_leads($start, $end, $channels, $owners) AS l
     WHERE l.stage = 'won' AND l.won_at IS NOT NULL
-      AND ($start::DATE IS NULL OR l.created_at >= $start::DATE::TIMESTAMP)
-      AND ($end::DATE IS NULL OR l.created_at < ($end::DATE + 1)::TIMESTAMP)
-      AND ($channels::VARCHAR[] IS NULL OR list_contains($channels::VARCHAR[], l.channel))
-      AND ($owners::VARCHAR[] IS NULL OR list_contains($owners::VARCHAR[], l.owner))
     GROUP BY ALL
 )
 SELECT channel, days, is_won, leads

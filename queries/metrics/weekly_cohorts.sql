@@ -11,28 +11,18 @@
 --             $channels, $owners (VARCHAR[] or NULL = all).
 WITH selected AS (
     SELECT l.channel, l.stage, l.created_at::DATE AS created_day
-    FROM leads AS l
-    WHERE ($start::DATE IS NULL OR l.created_at >= $start::DATE::TIMESTAMP)
-      AND ($end::DATE IS NULL OR l.created_at < ($end::DATE + 1)::TIMESTAMP)
-      AND ($channels::VARCHAR[] IS NULL OR list_contains($channels::VARCHAR[], l.channel))
-      AND ($owners::VARCHAR[] IS NULL OR list_contains($owners::VARCHAR[], l.owner))
+    FROM selected_leads($start, $end, $channels, $owners) AS l
 ),
 as_of AS (
     SELECT funnel_as_of() AS as_of_date
 ),
-win_days AS (
-    SELECT channel, greatest(0.0, date_diff('second', created_at, won_at) / 86400.0) AS days
-    FROM leads
-    WHERE stage = 'won' AND won_at IS NOT NULL
-),
 channel_horizon AS (
-    SELECT channel, count(*) AS channel_wins, quantile_cont(days, 0.9) AS channel_p90_days
-    FROM win_days
-    GROUP BY channel
+    SELECT channel, wins AS channel_wins, p90_days AS channel_p90_days
+    FROM win_horizons WHERE channel IS NOT NULL
 ),
 all_horizon AS (
-    SELECT count(*) AS all_wins, quantile_cont(days, 0.9) AS all_p90_days
-    FROM win_days
+    SELECT wins AS all_wins, p90_days AS all_p90_days
+    FROM win_horizons WHERE channel IS NULL
 ),
 cohort_days AS (
     -- per created day first, then per week: casting to a date costs less than date_trunc

@@ -5,8 +5,6 @@
 --          missing, so those weeks undercount wins and are no baseline for them).
 -- Grain: one row; p90_days_to_win NULL when nothing is won.
 -- Parameters: none.
-SELECT
-    quantile_cont(date_diff('second', created_at, won_at) / 86400.0, 0.9) AS p90_days_to_win,
-    count(*) AS wins
-FROM leads
-WHERE stage = 'won' AND won_at IS NOT NULL;
+SELECT p90_days AS p90_days_to_win, wins
+FROM win_horizons
+WHERE channel IS NULL;
