@@ -1,11 +1,12 @@
 """Helpers for the dashboard tests: a Streamlit server in a subprocess, Debian's Chromium via
-the playwright package (never ``playwright install``), and expected numbers computed with plain
-pandas from the raw files."""
+the playwright package (never ``playwright install``), expected numbers computed with plain
+pandas from the raw files, and a store copied with its key and kept uploads."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -47,6 +48,20 @@ NAV = {
     "upload": ("Upload", "Upload your CRM exports"),
     "definitions": ("Definitions", "Definitions"),
 }
+
+
+def copy_store(source: Path, path: Path) -> Path:
+    """Copy a store to ``path`` with what lives beside it: its PII key (``.key``) and its kept
+    raw uploads (``.uploads/``: a file loaded again with other options replays them)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source, path)
+    key = Path(str(source) + ".key")
+    if key.exists():
+        shutil.copy(key, str(path) + ".key")
+    uploads = Path(str(source) + ".uploads")
+    if uploads.is_dir():
+        shutil.copytree(uploads, str(path) + ".uploads")
+    return path
 
 
 def free_port() -> int:

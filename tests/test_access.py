@@ -7,19 +7,15 @@ reaching the server under a name other than localhost (Chromium maps it to 127.0
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from app_helpers import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_for_app
 from streamlit.testing.v1 import AppTest
 
 from funnel.app import auth as app_auth
 from funnel.app.auth import Access, AccessSettings, decide, is_local_request
-from funnel.demo import store as demo
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 TIMEOUT = 120
@@ -35,33 +31,8 @@ AUTH = {  # an [auth] section as st.login reads it (no provider is contacted in 
 OVERVIEW_TITLE = "This week at a glance"
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    demo.build_demo_store(path)
-    return path
-
-
-@pytest.fixture()
-def demo_db(demo_template, tmp_path, monkeypatch) -> Path:
-    path = tmp_path / "funnel.duckdb"
-    for suffix in ("", ".key"):
-        source = Path(str(demo_template) + suffix)
-        if source.exists():
-            shutil.copy(source, str(path) + suffix)
-    monkeypatch.setenv("FUNNEL_DB", str(path))
-    monkeypatch.delenv("FUNNEL_PII_KEY", raising=False)
-    monkeypatch.delenv("FUNNEL_REQUIRE_LOGIN", raising=False)
-    return path
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+# demo_db (a copy of the demo store per test), fresh_caches, browser_ready: tests/conftest.py
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 def app(secrets: dict | None = None, user: dict | None = None) -> AppTest:
@@ -246,16 +217,6 @@ def test_decide(cfg, local, user, password_ok, expected):
 
 
 # --- in a real browser -------------------------------------------------------------------------
-
-
-@pytest.fixture()
-def browser_ready():
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (apt-get install chromium; never `playwright install`)"
-        if os.environ.get("FUNNEL_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason + "; FUNNEL_REQUIRE_BROWSER=1 requires it")
-        pytest.skip(reason)
-    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 
 
 def _main_text(page) -> str:

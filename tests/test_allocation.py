@@ -456,11 +456,8 @@ def test_same_seed_same_answer_in_any_order(problem):
 # --- the demo store and the CLI --------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    from funnel.demo.store import build_demo_store
-
-    return build_demo_store(tmp_path_factory.mktemp("demo") / "d.duckdb")
+# demo_db: a copy of the demo store per test (tests/conftest.py), so a decision one test
+# records is not in the next test's store.
 
 
 @pytest.fixture()

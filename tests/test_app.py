@@ -5,12 +5,10 @@ checked against plain pandas on the demo exports."""
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit as st
 from app_helpers import DEMO_LATEST, demo_conversion, pct_text
 from streamlit.testing.v1 import AppTest
 
@@ -33,36 +31,8 @@ COLD_CALL_RAW = {"cold call", "cold calling", "outbound call"}
 TIMEOUT = 120
 
 
-@pytest.fixture(scope="session")
-def demo_template(tmp_path_factory) -> Path:
-    """The demo store, built once; tests get a copy (with its PII key) to write to."""
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    demo.build_demo_store(path)
-    return path
-
-
-@pytest.fixture()
-def demo_db(demo_template, tmp_path, monkeypatch) -> Path:
-    path = tmp_path / "funnel.duckdb"
-    for suffix in ("", ".key"):
-        source = Path(str(demo_template) + suffix)
-        if source.exists():
-            shutil.copy(source, str(path) + suffix)
-    # the kept raw uploads too: a file loaded again with other options replays them
-    shutil.copytree(str(demo_template) + ".uploads", str(path) + ".uploads")
-    monkeypatch.setenv("FUNNEL_DB", str(path))
-    monkeypatch.delenv("FUNNEL_PII_KEY", raising=False)
-    return path
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    """Each test starts with no cached connection or results (closed after it)."""
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+# demo_db, the demo store's copy for each test, and fresh_caches: tests/conftest.py
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 def run_page(page: str | None = None) -> AppTest:
@@ -359,10 +329,9 @@ def test_sessions_read_while_another_uploads(demo_db):
     """Cursors on the one cached connection: readers in threads while a writer ingests."""
     import threading
 
-    from funnel.ingest.upload import ingest_file
-
     from funnel.app import state as app_state
     from funnel.ingest.core import IngestOptions
+    from funnel.ingest.upload import ingest_file
     from funnel.metrics import metrics
 
     errors: list[BaseException] = []
@@ -530,9 +499,8 @@ def test_a_mature_decision_is_scored_in_the_log(demo_db):
 
 
 def test_allocation_without_spend_says_to_upload_a_spend_file(tmp_path, monkeypatch):
-    from funnel.ingest.upload import ingest_file
-
     from funnel.ingest.core import IngestOptions
+    from funnel.ingest.upload import ingest_file
     from funnel.store import connection as store
 
     path = tmp_path / "leads_only.duckdb"

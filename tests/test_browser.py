@@ -5,7 +5,6 @@ conversion then shows on the Sales page as plain pandas computes it from the raw
 
 from __future__ import annotations
 
-import os
 import re
 import urllib.request
 from pathlib import Path
@@ -13,7 +12,6 @@ from pathlib import Path
 import pytest
 from app_helpers import (
     ARTIFACTS,
-    CHROMIUM,
     LOAD_MARKS_JS,
     PAGES,
     chart_texts,
@@ -28,8 +26,6 @@ from app_helpers import (
     zoho_converted,
 )
 
-from funnel.demo import store as demo
-
 pytestmark = pytest.mark.browser
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
@@ -40,20 +36,7 @@ REFERRAL_RAW = {"referral", "customer referral", "word of mouth"}
 BAD_WORDS = ("Traceback", "Error", "Exception")
 
 
-@pytest.fixture(scope="module")
-def browser_ready():
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (apt-get install chromium; never `playwright install`)"
-        if os.environ.get("FUNNEL_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason + "; FUNNEL_REQUIRE_BROWSER=1 requires it")
-        pytest.skip(reason)
-    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-
-
-@pytest.fixture()
-def demo_db(tmp_path, monkeypatch) -> Path:
-    monkeypatch.delenv("FUNNEL_PII_KEY", raising=False)
-    return demo.build_demo_store(tmp_path / "funnel.duckdb")
+# browser_ready and demo_db (a copy of the demo store per test): tests/conftest.py
 
 
 def assert_no_error_on(page, name: str) -> None:

@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -20,45 +18,18 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from app_helpers import CHROMIUM
 from streamlit.testing.v1 import AppTest
 
 from bench import sessions
-from funnel.demo import store as demo
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
 TIMEOUT = 120
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    demo.build_demo_store(path)
-    return path
-
-
-@pytest.fixture()
-def demo_db(demo_template, tmp_path, monkeypatch) -> Path:
-    path = tmp_path / "funnel.duckdb"
-    for suffix in ("", ".key"):
-        source = Path(str(demo_template) + suffix)
-        if source.exists():
-            shutil.copy(source, str(path) + suffix)
-    monkeypatch.setenv("FUNNEL_DB", str(path))
-    monkeypatch.delenv("FUNNEL_PII_KEY", raising=False)
-    monkeypatch.delenv("FUNNEL_REQUIRE_LOGIN", raising=False)
-    return path
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    """No cached connection survives a test (the cached handle is what holds the file)."""
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+# demo_db (a copy of the demo store per test), fresh_caches, browser_ready: tests/conftest.py
+# No cached connection survives a test (the cached handle is what holds the file).
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 def lead_total_held() -> int:
@@ -152,16 +123,6 @@ def test_a_write_in_the_middle_of_a_run_draws_the_page_again(demo_db):
 
 
 # --- many browsers --------------------------------------------------------------------------
-
-
-@pytest.fixture()
-def browser_ready():
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (apt-get install chromium; never `playwright install`)"
-        if os.environ.get("FUNNEL_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason + "; FUNNEL_REQUIRE_BROWSER=1 requires it")
-        pytest.skip(reason)
-    pytest.importorskip("playwright.async_api", reason="the playwright package is not installed")
 
 
 @pytest.mark.browser

@@ -8,19 +8,18 @@ import argparse
 import datetime as dt
 import io
 import json
-import os
 import re
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from app_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from scipy import stats
 
 from funnel import format as fmt
 from funnel import report
 from funnel.cli import weekly as weekly_cli
-from funnel.demo import store as demo
 from funnel.store import connection as store
 from funnel.weekly import checks, tables
 from funnel.weekly import export as weekly_export
@@ -29,10 +28,6 @@ from funnel.weekly import week as iso_week
 from funnel.weekly.week import Week, WeekError
 
 ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
 # --- the fixture ------------------------------------------------------------------------------
 # As of Sunday 2024-03-31; the week under review is 2024-W13 (Mon 25 – Sun 31 Mar 2024); its
@@ -105,15 +100,15 @@ def pack(wcon) -> weekly.WeeklyPack:
     return weekly.weekly_pack(wcon, WEEK)
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory) -> Path:
-    os.environ.pop("FUNNEL_PII_KEY", None)
-    return demo.build_demo_store(tmp_path_factory.mktemp("demo") / "funnel.duckdb")
+# demo_template (the demo store, built once) and demo_db (a copy of it per test, as $FUNNEL_DB,
+# without $FUNNEL_PII_KEY): tests/conftest.py
 
 
 @pytest.fixture(scope="module")
-def demo_pack(demo_db) -> weekly.WeeklyPack:
-    con = store.connect(demo_db)
+def demo_pack(demo_template) -> weekly.WeeklyPack:
+    """The demo's default weekly pack, read once from the template (read-only: it stays as
+    built, and every demo_db copy holds the same data)."""
+    con = store.connect(demo_template, read_only=True)
     try:
         return weekly.weekly_pack(con)
     finally:
@@ -489,14 +484,10 @@ def test_page_shows_the_pack(demo_db, demo_pack, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (apt-get install chromium; never `playwright install`)"
-        if os.environ.get("FUNNEL_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason + "; FUNNEL_REQUIRE_BROWSER=1 requires it")
-        pytest.skip(reason)
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as p:
+def chromium(browser_ready):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
