@@ -265,9 +265,8 @@ POSITION = {"new": 1, "contacted": 2, "qualified": 3, "proposal": 4, "won": 5}
 
 @pytest.fixture()
 def snapshots(con, db_path):
-    from funnel.ingest.upload import ingest_file
-
     from funnel.ingest.core import IngestOptions
+    from funnel.ingest.upload import ingest_file
 
     for name, text, as_of in (("week1.csv", SNAPSHOT_1, dt.date(2026, 1, 10)),
                               ("week2.csv", SNAPSHOT_2, dt.date(2026, 1, 17))):
@@ -325,9 +324,8 @@ def test_a_stage_synonym_to_lost_keeps_the_furthest_stage(snapshots):
 
 
 def test_a_lead_reopened_keeps_its_furthest_stage(snapshots, db_path):
-    from funnel.ingest.upload import ingest_file
-
     from funnel.ingest.core import IngestOptions
+    from funnel.ingest.upload import ingest_file
 
     # week 3: the won deal 3 is back at Contacted, lost deal 1 at New (both reopened)
     path = db_path.parent / "week3.csv"
@@ -491,13 +489,42 @@ def test_filter_options(fx):
 # --- the registry, the queries, the docs -----------------------------------------------------
 
 
+# Metrics that describe the store, not the selection: the filters do not apply to them.
+STORE_WIDE = {"as_of_date", "filter_options"}
+
+
 def test_every_metric_runs_with_every_filter(fx):
+    # referral leads owned by ann or bob: R1 R2 R3 R4 R6 (R5 has no owner): 5 leads
     filters = {"start": "2024-01-01", "end": dt.date(2024, 3, 31), "channels": ["referral"],
                "owners": ["ann", "bob"]}
     for name, fn in metrics.METRICS.items():
-        for kwargs in (ALL, filters, {**ALL, "channels": []}):
-            df = fn(fx, **kwargs)
-            assert isinstance(df, pd.DataFrame), name
+        everything, some = fn(fx, **ALL), fn(fx, **filters)
+        assert list(some.columns) == list(everything.columns), name
+        if name in STORE_WIDE:
+            assert some.equals(everything), name
+        elif "channel" in some.columns:
+            assert set(some["channel"]) == {"referral"}, name
+    assert metrics.leads_by_channel(fx, **filters)["leads"].tolist() == [5]
+
+
+def test_an_empty_channel_list_selects_nothing_in_every_metric(fx):
+    none = {**ALL, "channels": []}
+    results = {name: fn(fx, **none) for name, fn in metrics.METRICS.items()}
+    for name, df in results.items():
+        assert list(df.columns) == list(metrics.METRICS[name](fx).columns), name
+    # the store-wide ones are as without a filter
+    for name in STORE_WIDE:
+        assert results[name].equals(metrics.METRICS[name](fx)), name
+    # the counts over the selection are zeros; open_by_temperature keeps its three rows at 0
+    assert results["data_coverage"].iloc[0].tolist() == [0] * 6
+    temperatures = results["open_by_temperature"]
+    assert temperatures["temperature"].tolist() == ["cold", "warm", "hot"]
+    assert temperatures["open_leads"].tolist() == [0, 0, 0]
+    assert temperatures["open_value"].tolist() == [0, 0, 0]
+    # every other metric has no row at all
+    rest = set(metrics.METRICS) - STORE_WIDE - {"data_coverage", "open_by_temperature"}
+    assert {name for name in rest if not results[name].empty} == set()
+    assert len(rest) == len(metrics.METRICS) - 4
 
 
 def test_every_metric_runs_on_an_empty_store(tmp_path):

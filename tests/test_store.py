@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import duckdb
@@ -77,11 +78,29 @@ def test_new_store_is_at_current_schema_version(con):
         assert table in tables
 
 
-def test_connection_settings_applied(con):
-    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
-    memory = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-    assert int(threads) >= 1
-    assert memory  # e.g. '1.8 GiB' for the 2GB default
+def _settings(connection) -> tuple[int, str]:
+    return connection.execute(
+        "SELECT current_setting('threads'), current_setting('memory_limit')").fetchone()
+
+
+def test_connection_settings_applied(db_path, monkeypatch):
+    # The defaults: one thread per CPU, 2GB = 2,000,000,000 bytes, which DuckDB shows in GiB:
+    # 2e9 / 2**30 = 1.86 -> '1.8 GiB' (its own, not DuckDB's default of 80% of the RAM).
+    monkeypatch.delenv("FUNNEL_THREADS", raising=False)
+    monkeypatch.delenv("FUNNEL_MEMORY_LIMIT", raising=False)
+    con = store.connect(db_path)
+    try:
+        assert _settings(con) == (os.cpu_count(), "1.8 GiB")
+    finally:
+        con.close()
+    # $FUNNEL_THREADS and $FUNNEL_MEMORY_LIMIT win: 512MB = 512e6 / 2**20 = 488.28 MiB.
+    monkeypatch.setenv("FUNNEL_THREADS", "1")
+    monkeypatch.setenv("FUNNEL_MEMORY_LIMIT", "512MB")
+    con = store.connect(db_path)
+    try:
+        assert _settings(con) == (1, "488.2 MiB")
+    finally:
+        con.close()
 
 
 def test_later_migration_keeps_existing_data(db_path, monkeypatch):
