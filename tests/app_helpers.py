@@ -225,6 +225,72 @@ def demo_conversion(channel_values: set[str]) -> tuple[int, int]:
     return int((mine["Deal - Status"] == "won").sum()), len(mine)
 
 
+# The demo's raw 'Deal - Source channel' values (trimmed, lower case) by the channel the SPEC's
+# synonyms map them to, as the pages label it, with how it reaches people.
+DEMO_CHANNELS = {
+    "Cold call": ("Outbound", {"cold call", "cold calling", "outbound call"}),
+    "Cold email": ("Outbound", {"cold email", "outbound email"}),
+    "Paid search": ("Inbound", {"google ads", "ppc", "adwords"}),
+    "Referral": ("Inbound", {"referral", "customer referral", "word of mouth"}),
+    "Website": ("Inbound", {"website", "web form", "chat"}),
+    "Organic search": ("Inbound", {"organic search", "seo", "google organic"}),
+    "Social": ("Inbound", {"facebook", "instagram", "linkedin"}),
+    "Events": ("Inbound", {"trade show", "conference"}),
+    "Partners": ("Inbound", {"partner", "reseller"}),
+    "Email marketing": ("Inbound", {"newsletter", "email marketing"}),
+    "Yelp": ("Not classed", {"yelp"}),  # no synonym: its own channel
+    "Unknown": ("Not classed", {""}),  # no source channel
+}
+DEMO_AS_OF = pd.Timestamp("2026-11-22")  # the last snapshot's date
+DEMO_SPEND = ROOT / "data" / "demo" / "channel_spend.csv"
+
+
+def demo_leads() -> pd.DataFrame:
+    """The demo's last snapshot (it holds every deal of the earlier two) with each deal's
+    channel label, created and won times."""
+    df = pd.read_csv(DEMO_LATEST, dtype=str, keep_default_na=False)
+    label_of = {raw: label for label, (_, raws) in DEMO_CHANNELS.items() for raw in raws}
+    df["label"] = df["Deal - Source channel"].str.strip().str.lower().map(label_of)
+    assert df["label"].notna().all(), "a demo channel value missing from DEMO_CHANNELS"
+    df["created"] = pd.to_datetime(df["Deal - Deal created"])
+    df["won_time"] = pd.to_datetime(df["Deal - Won time"].replace("", None))
+    return df
+
+
+def demo_judged_leads(min_wins: int = 10) -> dict[str, int]:
+    """Leads per channel label in created-week cohorts old enough to judge (docs/METRICS.md,
+    weekly_cohorts): a cohort (Monday to Sunday) is mature when the days from its Sunday to the
+    as-of date reach the channel's 90th percentile of days from created to won (over its wins
+    with a won time; all channels' pooled when it has fewer than ``min_wins``)."""
+    df = demo_leads()
+    won = df[(df["Deal - Status"] == "won") & df["won_time"].notna()]
+    days = ((won["won_time"] - won["created"]).dt.total_seconds() / 86400).clip(lower=0)
+    pooled = days.quantile(0.9)  # linear interpolation, as DuckDB's quantile_cont
+    monday = df["created"].dt.normalize() - pd.to_timedelta(df["created"].dt.day_of_week, "D")
+    age = (DEMO_AS_OF - (monday + pd.Timedelta(days=6))).dt.days
+    out = {}
+    for label, rows in df.groupby("label"):
+        own = days[won["label"] == label]
+        horizon = own.quantile(0.9) if len(own) >= min_wins else pooled
+        out[label] = int((age[rows.index] >= horizon).sum())
+    return out
+
+
+def demo_spend_shares(hourly_rate: float = 30.0, recent_weeks: int = 4) -> pd.DataFrame:
+    """Each channel's share of the weekly cost (money + hours at the rate) in the demo's spend
+    file: ``now`` over the last ``recent_weeks`` weeks, ``history`` over all of them (the
+    allocator's current split and its average week; docs/ALLOCATION.md)."""
+    df = pd.read_csv(DEMO_SPEND)
+    df["week"] = pd.to_datetime(df["Week starting"])
+    df["cost"] = df["Money spent"] + hourly_rate * df["Hours spent"].fillna(0)
+    weeks = df.groupby("Channel")["week"].nunique()
+    assert (weeks == df["week"].nunique()).all(), "every channel has a row every week"
+    recent = df[df["week"] > df["week"].max() - pd.Timedelta(weeks=recent_weeks)]
+    now = recent.groupby("Channel")["cost"].sum()
+    history = df.groupby("Channel")["cost"].sum()
+    return pd.DataFrame({"now": now / now.sum(), "history": history / history.sum()})
+
+
 def zoho_converted(path: Path, sources: set[str]) -> tuple[int, int]:
     """(converted, leads) of a Zoho Leads export for raw 'Lead Source' values, where the
     CONVERTED column says Yes."""
