@@ -372,19 +372,34 @@ def test_sigkill_during_the_upload_leaves_the_previous_state(db_path, big_csv):
 
 
 def test_sigkill_after_a_delay_leaves_before_or_after_never_between(db_path, big_csv):
-    # A kill at an arbitrary moment (here ~3 s into a ~8 s ingest): the store holds the previous
-    # state or the whole upload, never part of it.
+    # A kill in the middle of the CLI's ingest, whatever it is doing then: the store holds the
+    # previous state or the whole upload, never part of it. The kill waits for something the
+    # child does, not for a time a loaded machine may not keep: the ingest has begun once the
+    # file's bytes are kept as <store>.uploads/<sha256>, before it stages, types and writes the
+    # file (seconds of work). The kill inside the write transaction is the test above.
     before, leads_before = seeded_store(db_path)
+    kept = db_path.with_name(db_path.name + ".uploads") / hashlib.sha256(
+        big_csv.read_bytes()).hexdigest()
+    assert not kept.exists()
     proc = subprocess.Popen(
         [sys.executable, "-m", "funnel", "ingest", str(big_csv), "--db", str(db_path)],
         cwd=ROOT,
-        env=child_env(),
+        env={**child_env(), "FUNNEL_KEEP_RAW": "1"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    time.sleep(3.0)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=120)
+    try:
+        deadline = time.monotonic() + 120
+        while not kept.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert kept.exists(), f"the ingest never kept the file (exit code {proc.poll()})"
+        assert proc.poll() is None, "the ingest ended before the kill"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=120)
+    assert proc.returncode == -signal.SIGKILL
     con = store.connect(db_path)
     try:
         now = counts(con)
