@@ -119,7 +119,9 @@ def test_hostile_values_are_stored_as_given(shared, con, db_path, name, values):
 
 CLI_CASES = ["nul_bytes.csv", "binary_junk.csv", "xml_bomb.xlsx", "far_cell.xlsx",
              "shared_strings_bomb.xlsx", "zip_bomb.xlsx", "over_upload_cap.csv",
-             "unterminated_quote.csv", "ten_mb_cell.csv"]
+             "unterminated_quote.csv", "ten_mb_cell.csv", "far_cell_moved_sheet.xlsx",
+             "far_cell_sheet_without_xml.xlsx", "sst_bomb_after_comment.xlsx",
+             "sst_bomb_padded.xlsx"]
 
 
 @pytest.fixture(scope="module")

@@ -112,6 +112,13 @@ def unpack(archive: Path, dest: Path) -> dict:
                 sha = _copy_out(tar.extractfile(member), target)
                 if name == MEMBER_DB:
                     digest = sha
+                elif target.parent.name == "uploads" and target.name != "manifest.jsonl" \
+                        and sha != target.name:
+                    # a raw upload is named by its sha256: one that is not was tampered with
+                    raise BackupError(
+                        f"{archive}: the kept upload {target.name[:12]}... does not match its "
+                        "sha256 name; the backup is damaged or was altered"
+                    )
     except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
         raise BackupError(f"{archive} is not a readable Funnel backup: {first_line(exc)}") from exc
     if not meta or meta.get("format") != FORMAT:

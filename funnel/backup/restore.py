@@ -75,6 +75,13 @@ def restore_store(archive: Path, db_path: Path, *, force: bool = False) -> dict:
                 f"the backup holds no PII key: put the original store's key at {key} (or set "
                 "FUNNEL_PII_KEY), or e-mails and phones of new uploads will not match stored leads"
             )
+        else:  # a key is already there (or in the environment): it may not be the store's
+            result["warning"] = (
+                "the backup holds no PII key, so the store uses the key already beside it "
+                f"({'FUNNEL_PII_KEY' if os.environ.get('FUNNEL_PII_KEY') else key}): if that is "
+                "not the key the store was made with, e-mails and phones of new uploads will not "
+                "match stored leads"
+            )
         if new_uploads.exists() and not uploads.exists():
             os.replace(new_uploads, uploads)
     finally:

@@ -38,6 +38,9 @@ from funnel.store import connection as store
 from funnel.store import currency as money
 from funnel.store import pii
 
+# rejected rows and cell warnings an upload keeps (all are counted): a file of 2 million broken
+# rows must not make the Upload page rebuild a 2-million-row table on every view (issue 16)
+KEEP_ROWS = 10_000
 PHONE_PATTERN = r"\+?[0-9(][0-9 ().\-]{5,}[0-9]"
 STAGE_FIELDS = ("stage", "status", "is_closed")  # fields that say where a lead stands
 
@@ -250,7 +253,10 @@ def write(
             },
         )[0]
     )
-    pads = pii.hmac_pads(pii.load_key(db))
+    try:
+        pads = pii.hmac_pads(pii.load_key(db))
+    except pii.KeyFileError as exc:
+        raise IngestError(name, str(exc)) from exc
     store.run(
         con,
         "ingest/incoming",
@@ -287,7 +293,7 @@ def _write_leads(con, prepared: Prepared, options: IngestOptions, upload_id: int
     store.run(con, "ingest/insert_events", {"upload_id": upload_id})
     con.execute(
         ingest_sql.redacted_rows_table(mapping.personal_columns),
-        {"rowid_base": prepared.rowid_base},
+        {"rowid_base": prepared.rowid_base, "keep_rows": KEEP_ROWS},
     )
     store.run(
         con,
@@ -297,15 +303,18 @@ def _write_leads(con, prepared: Prepared, options: IngestOptions, upload_id: int
             "created_at_col": _column_label(mapping, options, "created_at"),
             "has_created": "created_at" in mapping.columns or "created_at" in options.constants,
             "has_personal": bool(mapping.personal_columns),
+            "keep_rows": KEEP_ROWS,
         },
     )
     if store.fetch_one(con, "ingest/has_warnings")[0]:
         store.run(con, "ingest/insert_warnings",
-                  {"upload_id": upload_id,
-                   # a personal column mapped to a date or amount by mistake stays redacted too
+                  {# a personal column mapped to a date or amount by mistake stays redacted too
                    "personal_columns": [*mapping.personal_columns,
                                         *filter(named_personal, mapping.columns.values())],
                    **_column_labels(mapping, options)})
+        store.run(con, "ingest/keep_warnings", {"upload_id": upload_id, "keep_rows": KEEP_ROWS})
+    else:
+        store.run(con, "ingest/no_warned_cells")
 
 
 def _write_history(con, prepared: Prepared, upload_id: int) -> None:
@@ -317,9 +326,10 @@ def _write_history(con, prepared: Prepared, upload_id: int) -> None:
     store.run(con, "history/history_progress")
     con.execute(
         ingest_sql.redacted_rows_table(mapping.personal_columns, source="history_rows"),
-        {"rowid_base": prepared.rowid_base},
+        {"rowid_base": prepared.rowid_base, "keep_rows": KEEP_ROWS},
     )
     store.run(con, "history/insert_history_rejects", {
+        "keep_rows": KEEP_ROWS,
         "upload_id": upload_id,
         "id_col": mapping.columns.get("id", "id"),
         "date_col": mapping.columns.get("created_at", "date"),

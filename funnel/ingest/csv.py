@@ -18,6 +18,7 @@ import duckdb
 from funnel.errors import IngestError
 from funnel.ingest.files import (
     SNIFF_CHARS,
+    WIDE_ENCODINGS,
     FileFacts,
     StagedFile,
     Utf8Copy,
@@ -41,6 +42,12 @@ def stage_csv(con, path: Path, facts: FileFacts, file_name: str) -> StagedFile:
     text = head.lstrip("\r\n")  # empty lines above the header: DuckDB skips them too
     delimiter = sniff_delimiter(text)
     headers = header_record(text, delimiter)
+    if len(headers) > MAX_COLUMNS:
+        raise IngestError(
+            file_name,
+            f"has {len(headers):,} columns, more than Funnel reads ({MAX_COLUMNS:,}): export "
+            "only the columns you need (a CRM export has a few dozen) and upload that.",
+        )
     allowed = store.uploads_folder(con)
     cr_records = _records_end_in_cr(text)
     utf8 = Utf8Copy(path, encoding, facts.size, file_name, drop_nul=bool(facts.nul_count))
@@ -57,7 +64,7 @@ def stage_csv(con, path: Path, facts: FileFacts, file_name: str) -> StagedFile:
         else:
             _read_staged_copy(con, allowed, utf8.pieces(lf_only=False), delimiter, headers)
     except duckdb.Error as exc:
-        if cr_records or not (utf8.saw_cr if encoding == "utf-16" else facts.has_cr):
+        if cr_records or not (utf8.saw_cr if encoding in WIDE_ENCODINGS else facts.has_cr):
             raise _unreadable(file_name, exc) from exc
         # Lines ending one way, then another (CRLF and LF) defeat DuckDB's dialect sniffer:
         # read a copy whose lines all end in LF.
@@ -69,11 +76,12 @@ def stage_csv(con, path: Path, facts: FileFacts, file_name: str) -> StagedFile:
     store.run(con, "ingest/stage_row_map", {"first_row": first_row, "empty_rows": empty_rows})
     staged = finish(con, headers, encoding, delimiter, file_name, first_row, len(empty_rows))
     # NUL characters of UTF-16 text are counted as the copy decodes it (its bytes hold zeros)
-    staged.nul_bytes = utf8.nul_chars if encoding == "utf-16" else facts.nul_count
+    staged.nul_bytes = utf8.nul_chars if encoding in WIDE_ENCODINGS else facts.nul_count
     return staged
 
 
 MAX_CELL_BYTES = 32_000_000
+MAX_COLUMNS = 5_000  # a CRM export holds a few dozen; 20,000 took DuckDB's 2 GB (issue 16)
 
 
 def _empty_rows(
@@ -192,6 +200,19 @@ def _read_staged_copy(
 
 def _unreadable(file_name: str, exc: Exception) -> IngestError:
     detail = re.sub(r'file "[^"]*"', "the file", first_line(exc))  # no server paths shown
+    if "Maximum line size" in str(exc):
+        # (DuckDB's line number there counts from its read buffer, not the file: not shown)
+        return IngestError(
+            file_name,
+            f"has a row of over {MAX_CELL_BYTES >> 20} MB: no CRM field holds that much. "
+            "Remove the oversized cell (or export without its column) and upload it again.",
+        )
+    if "Out of Memory" in str(exc):
+        return IngestError(
+            file_name,
+            "needs more memory to read than Funnel has for one file: export fewer columns or a "
+            "shorter period, and upload the parts one by one.",
+        )
     return IngestError(
         file_name,
         "could not be read as CSV: its rows cannot be split into cells the same way throughout "

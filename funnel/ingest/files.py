@@ -25,6 +25,9 @@ UTF8_BOM = b"\xef\xbb\xbf"
 
 
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")  # checked before UTF-16's
+WIDE_BOMS = UTF32_BOMS + UTF16_BOMS
+WIDE_ENCODINGS = ("utf-16", "utf-32")  # decoded by Python, piece by piece
 
 
 CHUNK_BYTES = 1 << 20  # a file is read in pieces of this size, never whole
@@ -58,9 +61,10 @@ class StagedFile:
 
 def decode_text(data: bytes, file_name: str) -> tuple[str, str]:
     """Bytes of a text export -> (text, encoding name). UTF-8 (BOM or not), UTF-16, else cp1252."""
-    if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
+    if data.startswith(WIDE_BOMS):
+        codec = "utf-32" if data.startswith(UTF32_BOMS) else "utf-16"
         try:
-            return data.decode("utf-16"), "utf-16"
+            return data.decode(codec), codec
         except UnicodeDecodeError as exc:
             raise IngestError(
                 file_name,
@@ -179,7 +183,7 @@ class _Scan:
         self.size += len(piece)
 
     def _start(self, piece: bytes) -> None:
-        if not piece.startswith(UTF16_BOMS):
+        if not piece.startswith(WIDE_BOMS):
             self._decoder = codecs.getincrementaldecoder("utf-8")()
             self._bom = bom_length(piece)
 
@@ -264,6 +268,8 @@ def encoding_of(facts: FileFacts, file_name: str) -> str:
     """The file's text encoding as :func:`decode_text` names it. NUL bytes inside cells are
     dropped (rich-text fields of some CRM exports hold them, SPEC 3); a file where they are
     common is no text file (UTF-16 without its byte-order mark, or binary data)."""
+    if facts.head.startswith(UTF32_BOMS):
+        return "utf-32"
     if facts.head.startswith(UTF16_BOMS):
         return "utf-16"
     if facts.nul_count * 20 > facts.size:
@@ -281,8 +287,8 @@ def encoding_of(facts: FileFacts, file_name: str) -> str:
 def head_text(facts: FileFacts, encoding: str, file_name: str) -> str:
     """The first SNIFF_CHARS characters of the file, for sniffing its delimiter and header."""
     final = len(facts.head) == facts.size
-    if encoding == "utf-16":
-        decoder = Utf16Decoder(file_name)
+    if encoding in WIDE_ENCODINGS:
+        decoder = Utf16Decoder(file_name, encoding)
         text = decoder.decode(facts.head, final=final)
     elif encoding == "cp1252":
         text = facts.head[bom_length(facts.head):].decode("cp1252", errors="latin1_fallback")
@@ -296,10 +302,12 @@ def bom_length(head: bytes) -> int:
 
 
 class Utf16Decoder:
-    """UTF-16 decoded piece by piece; a bad byte is reported at its place in the whole file."""
+    """UTF-16 (or UTF-32) decoded piece by piece; a bad byte is reported at its place in the
+    whole file."""
 
-    def __init__(self, file_name: str) -> None:
-        self._decoder = codecs.getincrementaldecoder("utf-16")()
+    def __init__(self, file_name: str, codec: str = "utf-16") -> None:
+        self._decoder = codecs.getincrementaldecoder(codec)()
+        self._codec = codec.upper()
         self._file_name = file_name
         self._offset = 0
 
@@ -310,8 +318,9 @@ class Utf16Decoder:
         except UnicodeDecodeError as exc:
             raise IngestError(
                 self._file_name,
-                f"starts like UTF-16 text but byte {self._offset - buffered + exc.start + 1} is "
-                "not valid UTF-16; export the data again as CSV (UTF-8) or XLSX.",
+                f"starts like {self._codec} text but byte "
+                f"{self._offset - buffered + exc.start + 1} is not valid {self._codec}; export "
+                "the data again as CSV (UTF-8) or XLSX.",
             ) from exc
         self._offset += len(piece)
         return text
@@ -325,7 +334,7 @@ class Utf8Copy:
     ) -> None:
         self.path, self.encoding, self.size, self.file_name = path, encoding, size, file_name
         self.saw_cr = False  # a CR in the text (for UTF-16, known once a copy was made)
-        self.drop_nul = drop_nul or encoding == "utf-16"  # NUL bytes left out of the copy
+        self.drop_nul = drop_nul or encoding in WIDE_ENCODINGS  # NUL bytes left out
         self.nul_chars = 0  # NUL characters found in UTF-16 text (known once a copy was made)
 
     def pieces(self, lf_only: bool) -> Iterator[bytes]:
@@ -349,8 +358,8 @@ class Utf8Copy:
     def _text_pieces(self) -> Iterator[str]:
         self.nul_chars = 0  # each pass reads the whole file: the last one's count holds
         with open(self.path, "rb") as handle:
-            if self.encoding == "utf-16":
-                decoder = Utf16Decoder(self.file_name)
+            if self.encoding in WIDE_ENCODINGS:
+                decoder = Utf16Decoder(self.file_name, self.encoding)
                 while piece := handle.read(CHUNK_BYTES):
                     yield self._seen(decoder.decode(piece))
                 yield self._seen(decoder.decode(b"", final=True))
@@ -400,13 +409,17 @@ def check_unchanged(path: Path, size: int, file_name: str) -> None:
         )
 
 
+PSEUDO_COLUMNS = {"rowid"}  # DuckDB names a table's row ids so: a header cannot take it
+
+
 def unique_names(headers: list[str]) -> list[str]:
     """Header names made unique and non-empty, as a person would read them."""
     seen: dict[str, int] = {}
     out = []
     for i, name in enumerate(headers, start=1):
         base = name or f"Column {i}"
-        if base.startswith("__"):
+        # a name of our own (__ordinal) or a DuckDB pseudo-column (rowid) would shadow it
+        if base.startswith("__") or base.strip().lower() in PSEUDO_COLUMNS:
             base = f"{base} (file)"
         key = base.lower()
         if key in seen:

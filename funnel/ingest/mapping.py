@@ -60,10 +60,13 @@ PERSONAL_FIELDS = ["email", "phone", "name"]
 PERSONAL_HEADER = re.compile(
     r"(^|_)(e_?mail|email_address|phone|phone_number|mobile|mobile_phone|fax|first_name|"
     r"last_name|full_name|name|contact_name|person_name|lead_name|potential_name|address|"
-    r"street|postcode|postal_code|zip|zip_code|birth|date_of_birth|ssn)($|_)"
+    r"street|postcode|postal_code|zip|zip_code|birth|date_of_birth|ssn|"
+    # free text that names people: a deal's title ("Robert Miller - Office deep clean"),
+    # a subject, notes and comments
+    r"title|subject|description|notes?|comments?)($|_)"
 )
 NOT_PERSONAL = re.compile(
-    r"(company|organi[sz]ation|account|deal|product|campaign|owner|agent|"
+    r"(company|organi[sz]ation|account|product|campaign|owner|agent|"
     r"pipeline|stage|source|website|domain|do_not|opt_out|bounce)"
 )
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from funnel.errors import IngestError
-from funnel.ingest import files
+from funnel.ingest import files, xlsx
 from funnel.ingest.core import IngestOptions, prepare, upload_records, write
 from funnel.ingest.mapping import FIELDS
 from funnel.store import connection as store
@@ -87,6 +87,7 @@ def _replay(
                 finally:
                     with contextlib.suppress(duckdb.Error):
                         files.drop_staging(con)
+                    xlsx.forget(con, rec["sha256"])
     finally:
         with contextlib.suppress(duckdb.Error):
             files.drop_staging(con)

@@ -70,8 +70,9 @@ def redacted_rows_table(personal_columns: list[str], source: str = "merged") -> 
     """CREATE temp table ``raw_redacted``: each rejected row as JSON, personal cells redacted
     and any e-mail address typed into another cell masked.
 
-    Only the rows of ``typed_rows`` with a reject reason and the rejected rows of ``source``
-    (a key of REJECTED_ROWS) are rendered. Bound parameters: ``$rowid_base``.
+    Only the first ``$keep_rows`` (by row number) of the rows of ``typed_rows`` with a reject
+    reason and the rejected rows of ``source`` (a key of REJECTED_ROWS) are rendered: those an
+    upload keeps. Bound parameters: ``$rowid_base``, ``$keep_rows``.
     """
     replace = ", ".join(
         f"CASE WHEN {quote_ident(h)} IS NULL THEN NULL ELSE '[redacted]' END AS {quote_ident(h)}"
@@ -80,8 +81,9 @@ def redacted_rows_table(personal_columns: list[str], source: str = "merged") -> 
     star = f"* REPLACE ({replace})" if replace else "*"
     return (
         "CREATE OR REPLACE TEMP TABLE raw_redacted AS "
-        "WITH wanted AS (SELECT row_number FROM typed_rows WHERE reject_reason IS NOT NULL "
-        f"UNION ALL {REJECTED_ROWS[source]}) "
+        "WITH wanted AS (SELECT row_number FROM ("
+        "SELECT row_number FROM typed_rows WHERE reject_reason IS NOT NULL "
+        f"UNION ALL {REJECTED_ROWS[source]}) ORDER BY row_number LIMIT $keep_rows) "
         "SELECT m.row_number, regexp_replace(json_merge_patch(to_json(r), "
         "'{\"__ordinal\": null}')::VARCHAR, '[^\\s\"'',;|<>]+@[^\\s\"'',;|<>]+\\.[a-zA-Z]+', "
         "'[redacted]', 'g') AS raw_row "

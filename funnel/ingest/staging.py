@@ -33,13 +33,13 @@ def stage_file(
         raise IngestError(file_name, "the file is empty: there is no header and no data to load.")
     head = facts.head
     if head.startswith(files.XLSX_MAGIC):
-        return xlsx.stage_xlsx(con, path, file_name)
+        return xlsx.stage_xlsx(con, path, file_name, facts.sha256)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise IngestError(
             file_name,
             "is an old Excel 97-2003 (.xls) file or a password-protected workbook; save it as "
             ".xlsx (without a password) or CSV and upload that.",
         )
-    if files.looks_binary(head) and not head.startswith(files.UTF16_BOMS):
+    if files.looks_binary(head) and not head.startswith(files.WIDE_BOMS):
         raise IngestError(file_name, "is not a CSV or XLSX file (it holds binary data).")
     return csv.stage_csv(con, path, facts, file_name)

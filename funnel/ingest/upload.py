@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from funnel.errors import IngestError
-from funnel.ingest import files, replay, staging
+from funnel.ingest import files, replay, staging, xlsx
 from funnel.ingest.core import (
     IngestOptions,
     IngestResult,
@@ -70,6 +70,16 @@ def ingest_file(
     check_constants(con, name, options)
     files.check_upload_size(path, name)
     facts = files.scan_file(path, name)  # hashed in pieces: the file is never held whole
+    try:
+        return _ingest_scanned(con, path, facts, options, db_path, name, must_load)
+    finally:
+        xlsx.forget(con, facts.sha256)  # a workbook's text, kept since its preview
+
+
+def _ingest_scanned(
+    con, path: Path, facts: files.FileFacts, options: IngestOptions, db_path: Path | None,
+    name: str, must_load: bool,
+) -> IngestResult:
     sha = facts.sha256
     db = Path(db_path or store.default_db_path())
     raw_root = store.uploads_folder(con) or raw_uploads.folder(db)

@@ -62,6 +62,7 @@ def connect(
     db = Path(path) if path else default_db_path()
     if not read_only:
         db.parent.mkdir(parents=True, exist_ok=True)
+        owner_only(db)
     con = _open(db, read_only)
     if read_only and upgrade and 0 < schema_version(con) < SCHEMA_VERSION:
         # a store written by an older Funnel: queries expect the newer columns, so migrate it
@@ -76,8 +77,25 @@ def connect(
         migrate(con)
         if fresh:  # a new file where a store may have been: its manifest no longer applies
             raw_uploads.retire_manifest(raw_uploads.folder(db))
+        else:  # bytes kept by an upload a killed process never committed (none of a store
+            # just made: its folder may hold a lost store's uploads, for a rebuild)
+            root = raw_uploads.folder(db)
+            known = {sha for (sha,) in fetch_all(con, "uploads/kept_sha256")}
+            raw_uploads.sweep_orphans(root, known | raw_uploads.listed_sha256(root))
     limit_file_access(con, db)
     return con
+
+
+def owner_only(db: Path) -> None:
+    """The store, its write-ahead log, its key and DuckDB's spill folder readable by this
+    account alone: they hold the leads (the spill files, during a big ingest, e-mails in
+    clear). The process's umask is set to 077 (DuckDB creates the log and spill files as it
+    goes, with the umask's mode), and what exists already is tightened."""
+    os.umask(0o077)
+    for path in (db, Path(f"{db}.wal"), Path(f"{db}.key"), Path(f"{db}.tmp")):
+        with contextlib.suppress(OSError):
+            if path.exists() and path.stat().st_mode & 0o077:
+                path.chmod(0o700 if path.is_dir() else 0o600)
 
 
 def _open(db: Path, read_only: bool) -> duckdb.DuckDBPyConnection:

@@ -17,6 +17,10 @@ BLOCK = 64  # SHA-256 block size in bytes
 HASH_CHARS = 32  # hex characters kept: 128 bits
 
 
+class KeyFileError(RuntimeError):
+    """The key file beside the store is empty or damaged."""
+
+
 def key_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".key")
 
@@ -28,7 +32,17 @@ def load_key(db_path: Path) -> bytes:
         return env.encode("utf-8")
     path = key_path(db_path)
     if path.exists():
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+        text = path.read_text(encoding="ascii", errors="replace").strip()
+        try:
+            key = bytes.fromhex(text)
+        except ValueError:
+            key = b""
+        if len(key) < 16:  # an empty or cut key would hash every e-mail almost in clear
+            raise KeyFileError(
+                f"{path} holds no usable key ({len(key)} bytes; a key is 32 random bytes in "
+                "hex). Put the store's own key back (from a backup), or set FUNNEL_PII_KEY."
+            )
+        return key
     key = secrets.token_bytes(32)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -168,3 +168,33 @@ def read_manifest(root: Path) -> list[dict]:
         with contextlib.suppress(ValueError):
             entries.append(json.loads(line))
     return sorted(entries, key=lambda e: int(e.get("upload_id") or 0))
+
+
+def sweep_orphans(root: Path, known: set[str], older_than: float = STALE_SECONDS) -> list[str]:
+    """Delete kept bytes no upload of the store names (a process killed between keeping a
+    file and committing its upload left them: they hold leads in clear); the sha256s gone."""
+    if not root.is_dir():
+        return []
+    limit = time.time() - older_than
+    gone = []
+    for entry in root.iterdir():
+        with contextlib.suppress(OSError):
+            if (SHA256.fullmatch(entry.name) and entry.name not in known
+                    and entry.stat().st_mtime < limit):
+                entry.unlink()
+                gone.append(entry.name)
+    return gone
+
+
+def listed_sha256(root: Path) -> set[str]:
+    """The sha256s any manifest in ``root`` lists, retired ones included (a lost store's
+    uploads are still wanted for a rebuild)."""
+    found: set[str] = set()
+    if not root.is_dir():
+        return found
+    for path in root.glob("manifest*.jsonl"):
+        with contextlib.suppress(OSError):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                with contextlib.suppress(ValueError, AttributeError):
+                    found.add(str(json.loads(line).get("sha256")))
+    return found

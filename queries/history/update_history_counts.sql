@@ -1,7 +1,9 @@
 -- Purpose: fill a stage history upload's counts: read = loaded + rejected + duplicate.
 -- Parameters: $upload_id.
 UPDATE uploads SET
-    rows_rejected = (SELECT count(*) FROM rejected_rows WHERE upload_id = $upload_id),
+    rows_rejected = (SELECT count(*) FROM raw_rejects)
+        + (SELECT count(*) FROM typed_rows WHERE reject_reason IS NOT NULL)
+        + (SELECT count(*) FROM history_rows WHERE reject_reason IS NOT NULL),
     rows_duplicate = (SELECT count(*) FROM history_rows
                       WHERE reject_reason IS NULL AND is_duplicate),
     rows_loaded = (SELECT count(*) FROM history_rows

@@ -11,5 +11,6 @@ DROP TABLE IF EXISTS temp.main.typed_rows;
 DROP TABLE IF EXISTS temp.main.incoming;
 DROP TABLE IF EXISTS temp.main.merged;
 DROP TABLE IF EXISTS temp.main.history_rows;
+DROP TABLE IF EXISTS temp.main.warned_cells;
 DROP TABLE IF EXISTS temp.main.raw_redacted;
 DROP VIEW IF EXISTS temp.main.raw_redacted;

@@ -7,9 +7,13 @@
 -- its surface (a --set on the command line, a box on the Upload page), not in every row.
 -- A record too broken to split into cells keeps its raw text only when the file has no
 -- personal-data columns (its cells cannot be told apart to redact them).
+-- An upload keeps its first $keep_rows rejected rows (by row number; the count of them all is
+-- the upload's rows_rejected): a file of 2 million broken rows must not make every view of the
+-- Upload page rebuild a 2-million-row table (issue 16).
 -- Parameters: $upload_id, $created_at_col, $has_created (a created date is mapped or set),
--- $has_personal (the file has personal-data columns).
+-- $has_personal (the file has personal-data columns), $keep_rows.
 INSERT INTO rejected_rows
+SELECT * FROM (
 SELECT $upload_id, r.row_number, NULL, 'this row ' || r.reason,
        CASE WHEN $has_personal THEN NULL
             ELSE regexp_replace(r.raw_line, '[^\s,;|"]+@[^\s,;|"]+', '[redacted]', 'g')
@@ -33,4 +37,5 @@ SELECT $upload_id, m.row_number, $created_at_col,
 FROM merged m
 LEFT JOIN typed_rows t ON t.row_number = m.row_number
 LEFT JOIN raw_redacted x ON x.row_number = m.row_number
-WHERE m.is_orphan;
+WHERE m.is_orphan
+) ORDER BY 2 LIMIT $keep_rows;

@@ -5,10 +5,12 @@
 -- (merged's dropped_outcome_*). A cell holding an
 -- e-mail address is kept with the address masked; a cell of a personal-data column (a name or
 -- phone mapped to a date by mistake) is kept redacted.
--- Grain: one row per cell. Parameters: $upload_id, $<field>_col (the column named in messages)
+-- All of them go to temp table warned_cells (counted: the upload's rows_warned); keep_warnings
+-- stores the first few thousand.
+-- Grain: one row per cell. Parameters: $<field>_col (the column named in messages)
 -- for created_at, won_at, lost_at, closed_at, value, converted, is_closed; $personal_columns
 -- (VARCHAR[]: the file's personal-data headers).
-INSERT INTO cell_warnings
+CREATE OR REPLACE TEMP TABLE warned_cells AS
 WITH cells AS (
     SELECT row_number, $won_at_col AS column_name, won_bad AS value, won_issue AS reason
     FROM typed_rows WHERE won_issue IS NOT NULL
@@ -40,13 +42,12 @@ WITH cells AS (
 )
 -- only rows of loaded leads (a lead's last row and the rows it followed): the few warned cells
 -- are joined to the 1M-row tables, not the other way round
-SELECT $upload_id, c.row_number, c.column_name,
+SELECT c.row_number, c.column_name,
        CASE WHEN list_contains($personal_columns::VARCHAR[], c.column_name) THEN '[redacted]'
             ELSE regexp_replace(c.value, '[^\s"'',;|<>]+@[^\s"'',;|<>]+\.[a-zA-Z]+',
-                                '[redacted]', 'g') END,
+                                '[redacted]', 'g') END AS value,
        c.reason
 FROM cells c
 JOIN incoming i ON i.row_number = c.row_number
 JOIN merged m ON m.lead_key = i.lead_key
-WHERE NOT m.is_orphan
-ORDER BY c.row_number, c.column_name;
+WHERE NOT m.is_orphan;

@@ -165,6 +165,39 @@ def _shared_strings_bomb(name: str, data: bytes) -> bytes:
     return data
 
 
+FAR_CELL = (b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+            b"</sheetData>")
+
+
+def _moved_sheet(new_part: str) -> Callable[[Path], None]:
+    """A workbook whose sheet (with one cell at XFD1048576) sits at ``new_part``, where only
+    the workbook's own relationships say it is (issue 16: the guard read usual paths only)."""
+
+    def patch(name: str, data: bytes) -> bytes:
+        if name == "xl/worksheets/sheet1.xml":
+            return data.replace(b"</sheetData>", FAR_CELL, 1)
+        if name in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
+            return data.replace(b"/xl/worksheets/sheet1.xml", f"/{new_part}".encode())
+        return data
+
+    def write(path: Path) -> None:
+        source = zipfile.ZipFile(io.BytesIO(_xlsx(XLSX_ROWS)))
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+            for name in source.namelist():
+                target = new_part if name == "xl/worksheets/sheet1.xml" else name
+                out.writestr(target, patch(name, source.read(name)))
+
+    return write
+
+
+def _sst_bomb(before_tag: bytes = b"", padding: int = 0) -> bytes:
+    """SST_BOMB with ``before_tag`` in front of its tag and ``padding`` spaces inside it."""
+    return (b'<?xml version="1.0" encoding="UTF-8"?>' + before_tag
+            + b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+            + b" " * padding + b' count="4000000000" uniqueCount="4000000000">'
+            b"<si><t>Web</t></si></sst>")
+
+
 SST_BOMB = (
     b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
     b'count="4000000000" uniqueCount="4000000000"><si><t>Web</t></si></sst>'
@@ -266,6 +299,16 @@ def cases() -> list[Case]:
                  b"</sheetData>",
                  b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
                  b"</sheetData>"))),
+        Case("far_cell_moved_sheet.xlsx", "the far cell in a sheet at xl/data/sheet1.xml",
+             "refused", _moved_sheet("xl/data/sheet1.xml")),
+        Case("far_cell_sheet_without_xml.xlsx", "the far cell in a sheet part without .xml",
+             "refused", _moved_sheet("xl/worksheets/sheet1")),
+        Case("sst_bomb_after_comment.xlsx", "the 4-billion-string table after a 5 KB comment",
+             "refused", _patched_xlsx(_shared_strings_bomb, {"xl/sharedStrings.xml": _sst_bomb(
+                 b"<!--" + b"x" * 5000 + b"-->")})),
+        Case("sst_bomb_padded.xlsx", "the 4-billion-string tag padded with 5,000 spaces",
+             "refused", _patched_xlsx(_shared_strings_bomb,
+                                      {"xl/sharedStrings.xml": _sst_bomb(padding=5000)})),
         Case("zip_bomb.xlsx", "80 MB of spaces compressed into a few KB", "refused",
              _patched_xlsx(_sheet_patch(b"<sheetData>", b"<sheetData>" + b" " * (80 * MB)))),
         Case("over_upload_cap.csv", "210 MB (a sparse file: over the default 200 MB cap)",
