@@ -9,7 +9,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from funnel.cli import allocate, backup, currency, demo, ingest, report, uploads, weekly
+from funnel.cli import (
+    allocate,
+    backup,
+    currency,
+    demo,
+    ingest,
+    report,
+    send_weekly,
+    uploads,
+    weekly,
+)
 from funnel.errors import IngestError, UsageError
 
 # command -> the function that runs it (each module adds its own parser)
@@ -20,6 +30,7 @@ COMMANDS = {
     "report": report.run_report,
     "allocate": allocate.run_allocate,
     "weekly": weekly.run_weekly,
+    "send-weekly": send_weekly.run_send_weekly,
     "demo": demo.run_demo,
     "backup": backup.run_command,
     "restore": backup.run_command,
@@ -36,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_report_parser(sub)
     allocate.add_allocate_parser(sub)
     weekly.add_weekly_parser(sub)
+    send_weekly.add_send_weekly_parser(sub)
     backup.add_backup_parsers(sub)
     demo.add_demo_parser(sub)
     return parser
