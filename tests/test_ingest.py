@@ -11,11 +11,11 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from funnel.ingest.upload import ingest_file
 
 from funnel.errors import IngestError
 from funnel.ingest.core import IngestOptions, IngestResult
 from funnel.ingest.spend import ingest_spend
+from funnel.ingest.upload import ingest_file
 from funnel.store import connection as store
 
 D = dt.datetime
@@ -1174,9 +1174,8 @@ def test_a_large_day_first_column_is_read_day_first(con, db_path, tmp_path):
     values all start 01/, 02/ or 03/."""
     import datetime as dt
 
-    from funnel.ingest.upload import ingest_file
-
     from funnel.ingest.core import IngestOptions
+    from funnel.ingest.upload import ingest_file
 
     start = dt.datetime(2010, 1, 1, 9, 30)  # to 2020-12-13: no date after the upload day
     lines = ["id,Lead Source,Created Date"]

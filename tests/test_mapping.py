@@ -10,10 +10,10 @@ import random
 from pathlib import Path
 
 import pytest
-from funnel.ingest.upload import ingest_file
 
 from funnel.ingest.core import IngestOptions
 from funnel.ingest.mapping import map_columns
+from funnel.ingest.upload import ingest_file
 
 
 def headers(text: str) -> list[str]:

@@ -16,12 +16,12 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from funnel.ingest.upload import ingest_file
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from funnel.errors import IngestError
 from funnel.ingest.core import IngestOptions
+from funnel.ingest.upload import ingest_file
 from funnel.store import connection as store
 
 DELIMITERS = [",", ";", "\t", "|"]

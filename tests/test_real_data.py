@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from funnel.ingest.upload import ingest_file
 
 from funnel.ingest.core import IngestOptions
+from funnel.ingest.upload import ingest_file
 from funnel.store import connection as store
 
 pytestmark = pytest.mark.real_data

@@ -14,11 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from funnel.ingest.upload import ingest_file
 
 from funnel import report
 from funnel.errors import IngestError
 from funnel.ingest.core import IngestOptions, IngestResult
+from funnel.ingest.upload import ingest_file
 from funnel.metrics import metrics
 from funnel.store import connection as store
 
