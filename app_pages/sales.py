@@ -8,16 +8,20 @@ import streamlit as st
 
 from funnel import charts
 from funnel import format as fmt
+from funnel.app import auth as app_auth
 from funnel.app import findings as app_findings
 from funnel.app import state as app_state
 from funnel.app import tables as app_tables
 from funnel.app import ui as app_ui
 from funnel.metrics import metrics
+from funnel.safe_text import md_text
 
 
 @st.fragment
 def head_to_head(channels: list[str], names: dict[str, str]) -> None:
     """The two pickers and their comparison: picking reruns this section only."""
+    if not app_auth.fragment_allowed():  # a fragment's rerun skips app.py's login gate
+        return
     pair = app_findings.default_pair(channels)
     if pair is None:
         st.info("Head to head needs at least two channels in this selection.",
@@ -32,20 +36,21 @@ def head_to_head(channels: list[str], names: dict[str, str]) -> None:
         st.info("Pick two different channels.", icon=":material/compare_arrows:")
         return
     result = app_state.head_to_head(a, b)
+    label_a, label_b = md_text(result["a"]["label"]), md_text(result["b"]["label"])
     with st.container(border=True):
-        st.markdown(f"#### {result['sentence']}")
+        st.markdown(f"#### {md_text(result['sentence'])}")
         left, right, chance = st.columns(3)
-        left.metric(f"{result['a']['label']} conversion",
+        left.metric(f"{label_a} conversion",
                     fmt.pct(result["a"]["conversion_rate"]),
                     help=f"{fmt.count(result['a']['won'])} won of "
                     f"{fmt.count(result['a']['leads'])} leads; 95% interval "
                     f"{fmt.pct_range(result['a']['ci_low'], result['a']['ci_high'])}")
-        right.metric(f"{result['b']['label']} conversion",
+        right.metric(f"{label_b} conversion",
                      fmt.pct(result["b"]["conversion_rate"]),
                      help=f"{fmt.count(result['b']['won'])} won of "
                      f"{fmt.count(result['b']['leads'])} leads; 95% interval "
                      f"{fmt.pct_range(result['b']['ci_low'], result['b']['ci_high'])}")
-        chance.metric(f"Chance {result['a']['label'].lower()} converts better",
+        chance.metric(f"Chance {md_text(result['a']['label'].lower())} converts better",
                       fmt.chance(result["p_a_better"]),
                       help="Bayesian comparison with a uniform prior, "
                       f"{result['draws']:,} seeded draws.")
@@ -55,6 +60,8 @@ def head_to_head(channels: list[str], names: dict[str, str]) -> None:
 @st.fragment
 def time_to_win(channels: list[str], names: dict[str, str]) -> None:
     """The time-to-win curves and which channels they show: picking reruns this section only."""
+    if not app_auth.fragment_allowed():  # a fragment's rerun skips app.py's login gate
+        return
     curve = app_state.metric("time_to_win_curve")
     app_ui.keep_known("ttw_channels", channels, channels[:5])
     shown = st.multiselect("Channels on this chart", channels, format_func=names.get,

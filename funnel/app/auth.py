@@ -13,6 +13,10 @@ and docs/ACCESS.md):
 
 A configured login applies to every visitor, this machine included. ``require_access()`` runs
 first in app.py, before any data is read, and stops the run when access is not granted.
+
+A section under ``@st.fragment`` reruns alone, without app.py: each fragment starts with
+``fragment_allowed()``, the same decision, so a session signed out since (a new password, an
+e-mail taken off the list) gets no data from it, and the whole page reruns into the gate.
 """
 
 from __future__ import annotations
@@ -29,16 +33,23 @@ from enum import Enum
 from urllib.parse import urlsplit
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from funnel.safe_text import md_text
 
 SECRETS_SECTION = "funnel"
 REQUIRE_LOGIN_ENV = "FUNNEL_REQUIRE_LOGIN"
 PASSWORD_STATE_KEY = "funnel_password_ok"
 PASSWORD_FORM_KEY = "funnel_login"
+SIGNED_OUT_KEY = "funnel_signed_out"  # a fragment found the session signed out: tell the gate
 WRONG_PASSWORD_DELAY_S = 1.0  # slows guessing down, one session at a time
 # Headers a reverse proxy adds: with one in the path, the TCP peer is the proxy, not the user.
 PROXY_HEADERS = ("x-forwarded-for", "x-forwarded-host", "forwarded", "x-real-ip")
 NOT_CONFIGURED = ("Login is not configured: set it up in secrets.toml (see docs/ACCESS.md). "
                   "Until then the dashboard opens only in a browser on the computer that runs it.")
+SIGNED_OUT = ("You are signed out: the dashboard's login changed since this page was opened (a "
+              "new password, or your e-mail is no longer on the list). Nothing more is shown "
+              "until you sign in again.")
 
 
 class Access(Enum):
@@ -169,23 +180,32 @@ def _user() -> Mapping[str, object]:
         return {}
 
 
-def require_access() -> None:
-    """Let the run go on only when this visitor may see the data; else draw the login (or the
-    reason) and stop the run. Call before anything reads the store."""
+def _current() -> tuple[AccessSettings, Mapping[str, object], Access]:
+    """This session's settings, user and the gate's decision, read now (secrets, cookie,
+    request headers)."""
     cfg = settings()
     local = is_local_request(st.context.headers, st.context.ip_address)
     user = _user() if cfg.mode == "oidc" else {}
-    access = decide(cfg, local, user, _password_ok(cfg))
+    return cfg, user, decide(cfg, local, user, _password_ok(cfg))
+
+
+def require_access() -> None:
+    """Let the run go on only when this visitor may see the data; else draw the login (or the
+    reason) and stop the run. Call before anything reads the store."""
+    cfg, user, access = _current()
+    signed_out = st.session_state.pop(SIGNED_OUT_KEY, False)
     if access is Access.OPEN:
         _signed_in_sidebar(cfg, user)
         return
     st.title("Funnel")
+    if signed_out:
+        st.info(SIGNED_OUT, icon=":material/logout:")
     if access is Access.ASK_PASSWORD:
         _password_form(cfg)
     elif access is Access.ASK_LOGIN:
         _login_button(cfg)
     elif access is Access.NOT_ALLOWED:
-        email = user.get("email") or "this account"
+        email = md_text(user.get("email")) or "this account"  # the provider's words: plain
         st.warning(f"You are signed in as {email}, which is not on this dashboard's list of "
                    "allowed e-mails. Ask its owner to add it (allowed_emails in secrets.toml), "
                    "or log out and sign in with another account.", icon=":material/block:")
@@ -197,6 +217,36 @@ def require_access() -> None:
     else:
         st.warning(NOT_CONFIGURED, icon=":material/lock:")
     st.stop()
+
+
+def access_allowed() -> bool:
+    """Whether this session may see the data right now (the gate's decision, drawing
+    nothing)."""
+    return _current()[2] is Access.OPEN
+
+
+def fragment_allowed() -> bool:
+    """The gate for an ``@st.fragment``: call first in every fragment, and draw nothing of the
+    data when it is False.
+
+    A fragment's rerun (a widget inside it) runs the fragment alone, not app.py, so
+    :func:`require_access` does not run again: a tab opened before the password changed (or
+    before its e-mail left the allow-list) would keep reading through it. This decides again;
+    when the session is no longer allowed it says so and, in a fragment's own rerun, reruns the
+    whole page, whose gate then stops it before any data (and clears what the page showed).
+    """
+    if access_allowed():
+        return True
+    st.warning(SIGNED_OUT, icon=":material/lock:")
+    if _fragment_rerun():
+        st.session_state[SIGNED_OUT_KEY] = True
+        st.rerun(scope="app")
+    return False
+
+
+def _fragment_rerun() -> bool:
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
 
 
 def _password_form(cfg: AccessSettings) -> None:
@@ -234,6 +284,7 @@ def _signed_in_sidebar(cfg: AccessSettings, user: Mapping[str, object]) -> None:
         return
     with st.sidebar:
         if cfg.mode == "oidc":
+            # an address on the owner's own allow-list (the gate let it in): their words
             st.caption(f"Signed in as {user.get('email')}")
             st.button("Log out", on_click=st.logout, icon=":material/logout:")
         else:
