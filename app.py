@@ -23,6 +23,7 @@ app_preload.import_data_libraries()  # not alongside another session's preload (
 from funnel import format as fmt  # noqa: E402
 from funnel.app import state as app_state  # noqa: E402
 from funnel.app import ui as app_ui  # noqa: E402
+from funnel.safe_text import md_text  # noqa: E402
 from funnel.store import connection as store  # noqa: E402
 
 PAGES = {
@@ -84,7 +85,7 @@ try:
     has_data = app_state.has_leads()
 except store.StoreBusyError as exc:
     app_preload.done()
-    st.error(str(exc), icon=":material/lock:")
+    st.error(md_text(exc), icon=":material/lock:")
     st.stop()
 
 if has_data:

@@ -17,6 +17,7 @@ from funnel.allocation.types import DEFAULT_HOURLY_RATE, DEFAULT_MAX_CHANGE, DEF
 from funnel.app import allocation as alloc
 from funnel.app import state as app_state
 from funnel.app import ui as app_ui
+from funnel.safe_text import md_text
 
 RECORDED_KEY = "alloc_recorded"
 CLEAR_NOTE_KEY = "alloc_clear_note"
@@ -72,11 +73,11 @@ def _inputs_expander():
 
 def _recommendation(rec: Recommendation) -> None:
     with st.container(border=True):
-        st.markdown(f"#### {rec.summary}")
+        st.markdown(f"#### {md_text(rec.summary)}")  # it names channels as the files do
         _metrics(alloc.headline_metrics(rec))
         for line in alloc.young_channels(rec):
             st.warning(line, icon=":material/hourglass_top:")
-        notes = [alloc.sentence(n) for n in rec.notes]
+        notes = [md_text(alloc.sentence(n)) for n in rec.notes]
         if notes:
             st.caption(" ".join(notes))
 
@@ -118,17 +119,18 @@ def _what_if(rec: Recommendation) -> dict[str, float]:
     columns = st.columns(4)
     for i, (channel, label) in enumerate(alloc.slider_channels(rec)):
         percents[channel] = columns[i % 4].slider(
-            label, min_value=0.0, max_value=100.0, step=0.1, format="%.1f%%", key=keys[channel])
+            md_text(label), min_value=0.0, max_value=100.0, step=0.1, format="%.1f%%",
+            key=keys[channel])
     st.button("Back to the recommendation", icon=":material/restart_alt:",
               on_click=_reset_sliders, args=(keys, defaults))
     try:
         effect, note = alloc.what_if(rec, percents)
     except AllocationError as exc:
-        st.warning(f"Cannot work out this split: {exc}.", icon=":material/block:")
+        st.warning(f"Cannot work out this split: {md_text(exc)}.", icon=":material/block:")
         return percents
     if note:
         st.info(note, icon=":material/balance:")
-    st.markdown(f"**{effect.sentence}**")
+    st.markdown(f"**{md_text(effect.sentence)}**")
     _metrics(alloc.what_if_metrics(rec, effect))
     with st.expander("Your split channel by channel"):
         st.dataframe(alloc.what_if_table(rec, effect), hide_index=True, width="stretch")
@@ -177,7 +179,7 @@ def _decision_log() -> None:
             if i == 0:
                 st.markdown(f"#### {entry.title}")
             if entry.note:
-                st.caption(f"Note: {entry.note}")
+                st.caption(f"Note: {md_text(entry.note)}")  # typed in the app: plain text
             st.markdown(entry.verdict)
             st.dataframe(entry.channels, hide_index=True, width="stretch")
             if len(entry.weeks):
@@ -212,9 +214,10 @@ if not app_ui.page_needs_data():
         try:
             recommendation = alloc.recommend(settings)
         except AllocationError as exc:
-            st.warning(f"These settings cannot all be kept: {exc}.", icon=":material/block:")
+            st.warning(f"These settings cannot all be kept: {md_text(exc)}.",
+                       icon=":material/block:")
     if recommendation is not None and not recommendation.channels:
-        st.info(recommendation.summary, icon=":material/payments:")
+        st.info(md_text(recommendation.summary), icon=":material/payments:")
         for line in alloc.excluded_text(recommendation):
             st.markdown(f"- {line}")
     elif recommendation is not None:

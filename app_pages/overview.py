@@ -11,6 +11,7 @@ from funnel.app import state as app_state
 from funnel.app import tables as app_tables
 from funnel.app import ui as app_ui
 from funnel.metrics import metrics
+from funnel.safe_text import md_text
 
 if not app_ui.page_needs_data():
     st.title("This week at a glance")
@@ -54,10 +55,11 @@ if not app_ui.page_needs_data():
     else:
         result = app_state.head_to_head(*pair)
         with st.container(border=True):
-            st.markdown(f"### {result['sentence']}")
+            # sentences naming channels as their owner spelled them: plain text
+            st.markdown(f"### {md_text(result['sentence'])}")
             action = app_findings.action_sentence(result)
             if action:
-                st.markdown(action)
+                st.markdown(md_text(action))
             st.page_link("app_pages/sales.py", label="Compare any two channels on the Sales page",
                          icon=":material/arrow_forward:")
 

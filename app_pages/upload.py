@@ -10,6 +10,11 @@ from funnel.app import allocation as app_allocation
 from funnel.app import state as app_state
 from funnel.app import upload as app_upload
 from funnel.errors import IngestError
+from funnel.safe_text import md_text
+
+# File names, column names and cell values come from the files: shown through Markdown (titles,
+# alerts, captions, labels) they go through md_text, so they show as typed and nothing in them
+# links, loads or styles anything (docs/SECURITY.md). Tables (st.dataframe) show plain text.
 
 st.title("Upload your CRM exports")
 st.markdown(
@@ -29,14 +34,14 @@ plans = []
 for upload in files or []:
     sha, path = app_upload.keep_file(upload.getvalue(), upload.name)
     with st.container(border=True):
-        st.markdown(f"#### {upload.name}")
+        st.markdown(f"#### {md_text(upload.name)}")
         try:
             detected = app_state.detect_upload(sha, str(path), upload.name)
         except IngestError as exc:
             app_upload.forget_file(path)
-            st.error(exc.message, icon=":material/error:")
+            st.error(md_text(exc.message), icon=":material/error:")
             continue
-        st.markdown(f"Looks like an export from **{detected.source_label}**, with "
+        st.markdown(f"Looks like an export from **{md_text(detected.source_label)}**, with "
                     f"{len(detected.headers)} columns. Check which column feeds each field; "
                     "change any that is wrong, then load.")
         edited = st.data_editor(
@@ -75,7 +80,7 @@ for upload in files or []:
             no_means_open = reading == "Still open"
         options, notes = app_upload.options_from_table(edited, detected, as_of, no_means_open)
         for note in notes:
-            st.warning(note, icon=":material/warning:")
+            st.warning(md_text(note), icon=":material/warning:")
         plans.append((upload.name, path, options))
 
 if plans:
@@ -84,8 +89,8 @@ if plans:
         bar = st.progress(0.0, text="Starting…")
         results = []
         for number, (name, path, options) in enumerate(plans, start=1):
-            bar.progress((number - 1) / len(plans), text=f"Loading {name} ({number} of "
-                         f"{len(plans)})…")
+            bar.progress((number - 1) / len(plans), text=f"Loading {md_text(name)} ({number} "
+                         f"of {len(plans)})…")
             try:
                 with app_state.writer() as cur:
                     result = app_upload.ingest(cur, path, options, name, app_state.db_path())
@@ -103,9 +108,9 @@ if results:
     st.header("What was loaded")
 for result in results:
     with st.container(border=True):
-        st.markdown(f"#### {result['file']}")
+        st.markdown(f"#### {md_text(result['file'])}")
         if "error" in result:
-            st.error(result["error"], icon=":material/error:")
+            st.error(md_text(result["error"]), icon=":material/error:")
             if result.get("fix"):
                 st.info(result["fix"], icon=":material/lightbulb:")
             continue
@@ -127,11 +132,12 @@ for result in results:
                       help="Cells that could not be read (an amount 'N/A', a date that is no "
                       "date): the row is loaded with that field unknown.")
         if result.get("outcome"):
-            st.caption(result["outcome"])
+            st.caption(md_text(result["outcome"]))
         for note in result.get("notes", []):
-            st.info(note, icon=":material/info:")
-        st.caption(f"From {result['source']} · as of {fmt.date(result['as_of'])} · columns "
-                   "used: " + ", ".join(f"{k} ← '{v}'" for k, v in result["mapping"].items()))
+            st.info(md_text(note), icon=":material/info:")
+        st.caption(f"From {md_text(result['source'])} · as of {fmt.date(result['as_of'])} · "
+                   "columns used: " + ", ".join(f"{k} ← '{md_text(v)}'"
+                                               for k, v in result["mapping"].items()))
         if result["rejected"]:
             with app_state.reader() as cur:
                 rejects = app_upload.rejected_rows(cur, result["upload_id"])
@@ -214,16 +220,16 @@ if spend_file is not None and st.button("Load this spend file", type="primary",
 spend_result = st.session_state.get("spend_result")
 if spend_result:
     with st.container(border=True):
-        st.markdown(f"#### {spend_result['file']}")
+        st.markdown(f"#### {md_text(spend_result['file'])}")
         if "error" in spend_result:
-            st.error(spend_result["error"], icon=":material/error:")
+            st.error(md_text(spend_result["error"]), icon=":material/error:")
         else:
             read_col, loaded_col, rejected_col = st.columns(3)
             read_col.metric("Spend rows read", fmt.count(spend_result["read"]))
             loaded_col.metric("Spend rows loaded", fmt.count(spend_result["loaded"]))
             rejected_col.metric("Spend rows rejected", fmt.count(len(spend_result["rejected"])))
             st.caption("Columns used: " + ", ".join(
-                f"{k} ← '{v}'" for k, v in spend_result["columns"].items()))
+                f"{k} ← '{md_text(v)}'" for k, v in spend_result["columns"].items()))
             if spend_result["rejected"]:
                 st.dataframe(spend_result["rejected"], hide_index=True, width="stretch")
 
@@ -279,7 +285,7 @@ else:
                 st.session_state["upload_removed_error"] = exc.message
             st.rerun()
 if name := st.session_state.pop("upload_removed", None):
-    st.success(f"Removed {name}: the other uploads were read again in order.",
+    st.success(f"Removed {md_text(name)}: the other uploads were read again in order.",
                icon=":material/check_circle:")
 if message := st.session_state.pop("upload_removed_error", None):
-    st.error(message, icon=":material/error:")
+    st.error(md_text(message), icon=":material/error:")

@@ -14,6 +14,7 @@ from funnel import format as fmt
 from funnel.app import state as app_state
 from funnel.app import ui as app_ui
 from funnel.app import weekly as app_weekly
+from funnel.safe_text import md_text
 from funnel.weekly import export as weekly_export
 from funnel.weekly import tables
 
@@ -22,7 +23,8 @@ PLOTLY_CONFIG = {"displaylogo": False, "displayModeBar": False}
 
 
 def _bullets(items: list[str]) -> None:
-    st.markdown("\n".join(f"- {item}" for item in items))
+    # the pack's sentences name channels and owners as the files spell them: plain text
+    st.markdown("\n".join(f"- {md_text(item)}" for item in items))
 
 
 if not app_ui.page_needs_data():
@@ -45,7 +47,7 @@ if not app_ui.page_needs_data():
         column.metric(what, value, border=True)
         column.caption(note)
     if pack.wins_without_date:
-        st.caption(pack.wins_without_date)
+        st.caption(md_text(pack.wins_without_date))
 
     moved_col, agenda_col = st.columns(2)
     with moved_col:
@@ -82,7 +84,7 @@ if not app_ui.page_needs_data():
         st.dataframe(tables.decisions_table(pack), hide_index=True, width="stretch",
                      height="content")
     if pack.decisions_note:
-        st.caption(pack.decisions_note)
+        st.caption(md_text(pack.decisions_note))
 
     st.subheader("Take it away")
     files = app_weekly.files(pack, db, rev, week)

@@ -34,6 +34,7 @@ from funnel.allocation import recommend as allocation
 from funnel.allocation.recommend import AllocationError, Inputs, Recommendation, Settings, WhatIf
 from funnel.app import state as app_state
 from funnel.ingest import spend
+from funnel.safe_text import md_text, md_texts
 from funnel.store import connection as store
 
 # Columns of the per-channel settings editor (index: channel slug).
@@ -311,24 +312,26 @@ def plan_table(rec: Recommendation) -> pd.DataFrame:
 
 def reasons_table(rec: Recommendation) -> pd.DataFrame:
     """Per channel, in words: why the recommendation does what it does, and what would change
-    it (same row order as :func:`plan_table`)."""
+    it (same row order as :func:`plan_table`). For ``st.table``, whose cells are Markdown: each
+    cell is plain text (:func:`funnel.safe_text.md_text`; labels are the owner's words)."""
     df = moved_channels(rec)
     return pd.DataFrame(
         {
-            "Channel": [fmt.channel_label(c, lab) for c, lab in
-                        zip(df["channel"], df["label"], strict=True)],
-            "Why": df["reason"].to_numpy(),
-            "What would change this": df["what_would_change"].to_numpy(),
+            "Channel": md_texts(fmt.channel_label(c, lab) for c, lab in
+                                zip(df["channel"], df["label"], strict=True)),
+            "Why": md_texts(df["reason"]),
+            "What would change this": md_texts(df["what_would_change"]),
         }
     )
 
 
 def young_channels(rec: Recommendation) -> list[str]:
-    """A sentence per channel with too few judged leads to move."""
+    """A sentence per channel with too few judged leads to move (Markdown; the channel's name
+    as plain text)."""
     out = []
     for plan in rec.channels:
         if plan.status == "too_few_leads":
-            name = fmt.channel_label(plan.channel, plan.label)
+            name = md_text(fmt.channel_label(plan.channel, plan.label))
             need = plan.leads_needed
             out.append(f"**{name}** needs {fmt.count(need)} more lead{'s' * (need != 1)} old "
                        f"enough to judge ({fmt.count(plan.judged_leads)} of "
@@ -337,13 +340,17 @@ def young_channels(rec: Recommendation) -> list[str]:
 
 
 def excluded_text(rec: Recommendation) -> list[str]:
-    """A sentence per channel left out of the plan."""
-    return [f"**{fmt.channel_label(e.channel, e.label)}**: {e.reason}." for e in rec.excluded]
+    """A sentence per channel left out of the plan (Markdown; names and reasons as plain
+    text)."""
+    return [f"**{md_text(fmt.channel_label(e.channel, e.label))}**: {md_text(e.reason)}."
+            for e in rec.excluded]
 
 
 def curve_notes(rec: Recommendation) -> list[str]:
-    """What the spend history allows per channel: a response curve, or why not."""
-    return [f"**{fmt.channel_label(p.channel, p.label)}**: {p.response_curve.note}"
+    """What the spend history allows per channel: a response curve, or why not (Markdown;
+    names and notes as plain text)."""
+    return [f"**{md_text(fmt.channel_label(p.channel, p.label))}**: "
+            f"{md_text(p.response_curve.note)}"
             for p in rec.channels if p.response_curve.note]
 
 

@@ -13,6 +13,7 @@ from funnel import charts
 from funnel.app import docs as app_docs
 from funnel.app import preload as app_preload
 from funnel.app import state as app_state
+from funnel.safe_text import md_text
 
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 DEFINITIONS_PAGE = "app_pages/definitions.py"
@@ -129,8 +130,8 @@ def period_caption() -> str:
     text = f"Leads created {fmt.date(start)} – {fmt.date(end)}"
     if f.channels:
         text += f" · {len(f.channels)} channel{'s' if len(f.channels) > 1 else ''}"
-    if f.owners:
-        text += " · owner: " + ", ".join(f.owners)
+    if f.owners:  # as the files spell them: plain text
+        text += " · owner: " + ", ".join(md_text(o) for o in f.owners)
     as_of = app_state.as_of()
     if as_of:
         text += f" · data as of {fmt.date(as_of)}"

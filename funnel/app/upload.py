@@ -23,7 +23,7 @@ from funnel.ingest import synonym_edits as synonym_store
 from funnel.ingest.core import IngestOptions, IngestResult
 from funnel.ingest.mapping import FIELD_LABELS, FIELDS
 from funnel.ingest.upload import ingest_file, preview
-from funnel.safe_text import neutralise
+from funnel.safe_text import md_text, neutralise
 from funnel.store import connection as store
 from funnel.synonyms import STAGE_ORDER
 
@@ -133,20 +133,22 @@ def yes_no_outcome(edited: pd.DataFrame) -> bool:
 
 def fix_words(fixes) -> str:
     """What would make a file usable, in the words of this page (its mapping table's boxes):
-    the command line words the same fixes as options."""
+    the command line words the same fixes as options. Markdown: the file's column names (and
+    anything else read from it) as plain text."""
     needed, better = [], []
     for fix in fixes:
         label = FIELD_LABELS.get(fix.field, fix.field)
+        why, example = md_text(fix.why), md_text(fix.example)
         if fix.action == "set":
-            text = (f"type {fix.why} (e.g. {fix.example}) in the **{FIXED_COL}** box of "
+            text = (f"type {why} (e.g. {example}) in the **{FIXED_COL}** box of "
                     f"**{label}**")
         elif fix.field == "id":
-            text = f"set **{label}** to **{NO_COLUMN}** ({fix.why})"
+            text = f"set **{label}** to **{NO_COLUMN}** ({why})"
         elif fix.columns:
-            text = (f"pick {fix.why} as **{label}** in **{COLUMN_COL}** (one of: "
-                    + ", ".join(f"'{c}'" for c in fix.columns) + ")")
+            text = (f"pick {why} as **{label}** in **{COLUMN_COL}** (one of: "
+                    + ", ".join(f"'{md_text(c)}'" for c in fix.columns) + ")")
         else:
-            text = f"pick {fix.why} as **{label}** in **{COLUMN_COL}**"
+            text = f"pick {why} as **{label}** in **{COLUMN_COL}**"
         (needed if fix.needed else better).append(text)
     parts = []
     if needed:
