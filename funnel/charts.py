@@ -5,6 +5,11 @@ has no ``label`` column, a ``labels`` mapping channel -> words) and returns a ``
 One colour per channel everywhere (:func:`channel_color`), numbers formatted for people, fonts
 large enough for a meeting-room projector. Callers check :func:`has_rows` first and show an
 empty-state message instead of an empty chart.
+
+Names that came from a file or a person (a channel kept as its own, an owner's label) reach a
+figure only through :func:`_label` (or :func:`funnel.safe_text.label_text`), so plotly shows
+them as text: no ``<a href>`` link, ``<b>``, ``<br>`` or ``%{...}`` placeholder of theirs
+works, in the dashboard, the weekly HTML pack or its PDF.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from funnel import format as fmt
+from funnel.safe_text import label_text
 
 FONT = "Source Sans Pro, Segoe UI, Helvetica, Arial, sans-serif"
 FONT_SIZE = 17
@@ -78,9 +84,11 @@ def has_rows(df: pd.DataFrame | None, column: str | None = None) -> bool:
 
 
 def _label(channel: str, labels: Mapping[str, str] | None, row_label: object = None) -> str:
+    """A channel's name as a plotly label (plain text: :func:`funnel.safe_text.label_text`)."""
     if labels and channel in labels:
-        return labels[channel]
-    return fmt.channel_label(channel, None if fmt.is_missing(row_label) else str(row_label))
+        return label_text(labels[channel])
+    return label_text(fmt.channel_label(channel,
+                                        None if fmt.is_missing(row_label) else str(row_label)))
 
 
 def _template() -> go.layout.Template:
@@ -612,16 +620,17 @@ def weekly_cohorts(
 def head_to_head(result: Mapping) -> go.Figure:
     """Two channels' conversion side by side with their 95% intervals (``metrics.head_to_head``)."""
     sides = [(result["channel_a"], result["a"]), (result["channel_b"], result["b"])]
+    names = [label_text(side["label"]) for _, side in sides]
     traces = []
     highs = []
-    for channel, side in sides:
+    for (channel, side), name in zip(sides, names, strict=True):
         rate = side["conversion_rate"] or 0.0
         low = side["ci_low"] if side["ci_low"] is not None else rate
         high = side["ci_high"] if side["ci_high"] is not None else rate
         highs.append(high)
         traces.append({
             "type": "bar",
-            "x": [rate], "y": [side["label"]], "orientation": "h",
+            "x": [rate], "y": [name], "orientation": "h",
             "marker": {"color": channel_color(channel)},
             "error_x": {"type": "data", "array": [high - rate], "arrayminus": [rate - low],
                         "color": INK, "thickness": 1.6, "width": 6},
@@ -630,14 +639,14 @@ def head_to_head(result: Mapping) -> go.Figure:
         })
         traces.append({
             "type": "scatter",
-            "x": [high], "y": [side["label"]], "mode": "text", "textposition": "middle right",
+            "x": [high], "y": [name], "mode": "text", "textposition": "middle right",
             "text": [" " + fmt.pct_with_range(side["conversion_rate"], side["ci_low"],
                                               side["ci_high"])],
             "hoverinfo": "skip", "cliponaxis": False,
         })
     xaxis, margin = _rate_axis(max(highs + [0.05]))
     return _built(traces, height=230, xaxis=xaxis, margin=margin,
-                  yaxis=_top_down_axis([s["label"] for _, s in sides]))
+                  yaxis=_top_down_axis(names))
 
 
 # --- allocation ------------------------------------------------------------------------------
@@ -734,7 +743,8 @@ def open_by_temperature(df: pd.DataFrame) -> go.Figure:
 
     ``df``: temperature, open_leads, open_value (``metrics.open_by_temperature``).
     """
-    names = [fmt.TEMPERATURE_LABELS.get(t, fmt.humanize(t)) for t in df["temperature"]]
+    names = [fmt.TEMPERATURE_LABELS.get(t) or label_text(fmt.humanize(t))
+             for t in df["temperature"]]
     bars = {
         "type": "bar",
         "x": df["open_leads"], "y": names, "orientation": "h",

@@ -14,7 +14,7 @@ import pandas as pd
 
 from funnel.allocation import recommend as allocation
 from funnel.metrics import metrics
-from funnel.safe_text import neutralise
+from funnel.safe_text import md_text, neutralise
 from funnel.store import currency as money
 
 # The SPEC 5 contract: these keys, in this shape, never renamed (more may be added elsewhere).
@@ -152,14 +152,18 @@ def render_json(report: dict[str, Any]) -> str:
 
 
 def render_markdown(report: dict[str, Any]) -> str:
-    """The report as short headline sentences and compact tables (readable as plain text)."""
+    """The report as short headline sentences and compact tables (readable as plain text).
+
+    Every line and cell is plain text (:func:`funnel.safe_text.md_text`): channel names, the
+    head-to-head sentence (which names channels as their owner spelled them) and the like show
+    as typed; Funnel's own words have nothing to escape and read as they are."""
     out: list[str] = []
     for block in _blocks(report):
         kind = block[0]
         if kind == "table":
             out += _md_table(*block[1:])
         else:
-            out.append({"h1": "# ", "h2": "## ", "p": ""}[kind] + block[1])
+            out.append({"h1": "# ", "h2": "## ", "p": ""}[kind] + md_text(block[1]))
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 
@@ -353,7 +357,7 @@ def _cell(value: Any) -> str:
 
 def _md_table(header: list[str], rows: list[list[Any]], align: str) -> list[str]:
     def cell(value: Any) -> str:
-        return _cell(value).replace("|", "\\|")
+        return md_text(_cell(value))  # '|' included
 
     rule = ["---:" if a == "r" else "---" for a in align]
     out = ["| " + " | ".join(cell(h) for h in header) + " |", "| " + " | ".join(rule) + " |"]

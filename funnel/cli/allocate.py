@@ -16,6 +16,7 @@ from typing import Any
 
 from funnel.cli.common import iso_date
 from funnel.errors import UsageError
+from funnel.safe_text import md_text
 
 FORMATS = ("md", "json")
 
@@ -271,7 +272,11 @@ def _json_safe(value: Any) -> Any:
 
 
 def render_markdown(rec, what_if=None, scored=None, decision_id: int | None = None) -> str:
-    """The recommendation as a meeting note: headline, table, reasons, caveats, past decisions."""
+    """The recommendation as a meeting note: headline, table, reasons, caveats, past decisions.
+
+    Channel labels (an owner's own channel keeps the file's words) and every sentence that
+    names one are plain text (:func:`_cell`, :func:`funnel.safe_text.md_text`): nothing from a
+    file links, loads or styles anything where the note is pasted."""
     s = rec.settings
     cur = s.currency
     as_of = f" (data as of {rec.as_of})" if rec.as_of else ""
@@ -282,7 +287,7 @@ def render_markdown(rec, what_if=None, scored=None, decision_id: int | None = No
         f"count the eventual wins of {s.forecast_weeks} weeks of leads, "
         f"{s.interval:.0%} intervals."
     )
-    lines += ["", f"**{rec.summary}**", ""]
+    lines += ["", f"**{_cell(rec.summary)}**", ""]
     lines += [
         f"| Channel | Now a week | Recommended a week | Share | Extra wins ({s.forecast_weeks} "
         f"weeks, {s.interval:.0%}) |",
@@ -299,10 +304,10 @@ def render_markdown(rec, what_if=None, scored=None, decision_id: int | None = No
     lines += ["", "## Why, and what would change it", ""]
     order = {"gain": 0, "cut": 1, "hold": 2, "too_few_leads": 3, "locked": 4}
     for c in sorted(rec.channels, key=lambda c: (order.get(c.status, 9), -c.current_share)):
-        lines.append(f"- **{_cell(c.label)}**: {c.reason} *What would change this:* "
-                     f"{c.what_would_change}")
+        lines.append(f"- **{_cell(c.label)}**: {_cell(c.reason)} *What would change this:* "
+                     f"{_cell(c.what_would_change)}")
     if what_if is not None:
-        lines += ["", "## Your plan", "", what_if.sentence, ""]
+        lines += ["", "## Your plan", "", _cell(what_if.sentence), ""]
         for row in what_if.channels.sort_values("share", ascending=False).itertuples():
             lines.append(f"- {_cell(row.label)}: {_pct(row.share)} "
                          f"({_amount(row.money, row.hours, cur)} a week), "
@@ -311,7 +316,7 @@ def render_markdown(rec, what_if=None, scored=None, decision_id: int | None = No
     fitted = [c for c in rec.channels if c.response_curve.fitted]
     lines += ["", "## Response curves", ""]
     if fitted:
-        lines += [f"- {_cell(c.label)}: {c.response_curve.note}" for c in fitted]
+        lines += [f"- {_cell(c.label)}: {_cell(c.response_curve.note)}" for c in fitted]
     others = [c.label.lower() for c in rec.channels if not c.response_curve.fitted]
     if others:
         lines.append(f"- {_cell(', '.join(others))}: the data does not allow a response curve "
@@ -319,8 +324,9 @@ def render_markdown(rec, what_if=None, scored=None, decision_id: int | None = No
                      "spend), so a constant cost per lead is assumed.")
     if rec.excluded or rec.notes:
         lines += ["", "## Notes", ""]
-        lines += [f"- {_cell(e.label)} is not in the plan: {e.reason}." for e in rec.excluded]
-        lines += [f"- {n[0].upper()}{n[1:]}." for n in rec.notes]
+        lines += [f"- {_cell(e.label)} is not in the plan: {_cell(e.reason)}."
+                  for e in rec.excluded]
+        lines += [f"- {_cell(n[0].upper() + n[1:])}." for n in rec.notes]
     if decision_id is not None:
         lines += ["", f"Recorded as decision {decision_id} in the decision log."]
     if scored is not None and len(scored):
@@ -328,16 +334,17 @@ def render_markdown(rec, what_if=None, scored=None, decision_id: int | None = No
 
         lines += ["", "## Past decisions", ""]
         for row in decisions.decision_summary(scored).itertuples():
-            lines.append(f"- {row.sentence}")
+            lines.append(f"- {_cell(row.sentence)}")
             for r in scored[(scored["decision_id"] == row.decision_id) & scored["is_scored"]
                             ].itertuples():
-                lines.append(f"  - {r.sentence}")
+                lines.append(f"  - {_cell(r.sentence)}")
     lines += ["", f"Method and limits: docs/ALLOCATION.md (seed {s.seed}, {s.draws:,} draws)."]
     return "\n".join(lines)
 
 
 def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Text for the Markdown note, shown as typed (one line; ``|`` kept out of the tables)."""
+    return md_text(text)
 
 
 def _amount(money: float, hours: float, cur: str) -> str:

@@ -3,7 +3,10 @@ offline), a Markdown summary for notes or chat, CSVs of its tables, and a PDF pr
 Debian chromium. Pure functions of a :class:`funnel.weekly.pack.WeeklyPack`; no Streamlit.
 
 Every table cell written here goes through :func:`funnel.safe_text.neutralise` (formula
-injection); no personal data is in the pack to begin with (CRM id, channel, owner only).
+injection); no personal data is in the pack to begin with (CRM id, channel, owner only). Words
+from the files (channels kept as their own, owners, CRM ids, and the pack's sentences that name
+them) are plain text everywhere: escaped for Markdown (:func:`funnel.safe_text.md_text`), for
+HTML (:func:`html.escape`) and for plotly labels (:func:`funnel.safe_text.label_text`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import plotly.graph_objects as go
 
 from funnel import charts
 from funnel import format as fmt
-from funnel.safe_text import neutralise
+from funnel.safe_text import label_text, md_text, neutralise
 from funnel.weekly import pack as weekly
 from funnel.weekly import tables
 from funnel.weekly.checks import ALPHA
@@ -49,7 +52,7 @@ def leads_against_band(pack: WeeklyPack) -> go.Figure:
     4-week average (tick). Dots outside their bar are the flagged changes; no red or green."""
     rows = pack.changes[(pack.changes["metric"] == "leads") & ~pack.changes["is_total"]]
     rows = rows[rows["band_high"].notna()]
-    names = list(rows["label"])
+    names = [label_text(v) for v in rows["label"]]
     fig = go.Figure()
     fig.add_bar(
         y=names, x=rows["band_high"] - rows["band_low"], base=rows["band_low"], orientation="h",
@@ -201,9 +204,10 @@ def render_markdown(pack: WeeklyPack) -> str:
     out = [f"# {pack.title}", "", subtitle(pack), ""]
     out += [f"- **{what}: {value}** ({note})" for what, value, note in headline(pack)]
     out += ["", "## What moved", ""]
-    out += [f"- {s}" for s in pack.moved] or ["- Nothing moved beyond normal variation."]
+    # the pack's sentences name channels and owners as the files spell them: plain text
+    out += [f"- {md_text(s)}" for s in pack.moved] or ["- Nothing moved beyond normal variation."]
     out += ["", "## To decide today", ""]
-    out += [f"- {s}" for s in pack.agenda]
+    out += [f"- {md_text(s)}" for s in pack.agenda]
     out += ["", "## New leads by channel", "", *_md_table(tables.leads_table(pack)), "",
             cohort_sentence(pack)]
     out += ["", "## Deals won by channel", "", *_md_table(tables.sales_table(pack))]
@@ -214,9 +218,9 @@ def render_markdown(pack: WeeklyPack) -> str:
     if len(pack.decisions):
         out += [*_md_table(tables.decisions_table(pack)), ""]
     if pack.decisions_note:
-        out += [pack.decisions_note]
+        out += [md_text(pack.decisions_note)]
     out += ["", "## How to read this", ""]
-    out += [f"- {s}" for s in tests_note(pack)]
+    out += [f"- {md_text(s)}" for s in tests_note(pack)]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -226,13 +230,15 @@ def _cell(value: object) -> str:
 
 
 def _md_table(df: pd.DataFrame) -> list[str]:
-    def cell(value: object) -> str:
-        return _cell(value).replace("|", "\\|")
+    def cell(value: object, from_files: bool = False) -> str:
+        text = _cell(value)
+        return md_text(text) if from_files else text.replace("|", "\\|")
 
     right = [_is_numeric_column(df[c]) for c in df.columns]
+    words = [c in tables.FROM_FILES for c in df.columns]  # the files' words: plain text
     out = ["| " + " | ".join(cell(c) for c in df.columns) + " |",
            "| " + " | ".join("---:" if r else "---" for r in right) + " |"]
-    out += ["| " + " | ".join(cell(v) for v in row) + " |"
+    out += ["| " + " | ".join(cell(v, w) for v, w in zip(row, words, strict=True)) + " |"
             for row in df.itertuples(index=False, name=None)]
     return out
 

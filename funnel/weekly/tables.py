@@ -1,5 +1,10 @@
 """The weekly pack's display tables, in words an owner reads, shared by the Weekly page and the
-exports: new leads, deals won, the pipeline, the oldest hot leads, the last decisions."""
+exports: new leads, deals won, the pipeline, the oldest hot leads, the last decisions.
+
+Cells hold the characters as they are (``st.dataframe``, CSV and HTML show them as text); the
+columns in :data:`FROM_FILES` hold words from the files or a person (a channel kept as its own,
+an owner, a CRM id), which the Markdown export escapes (:func:`funnel.safe_text.md_text`).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,9 @@ from funnel.weekly.pack import (
     band_text,
     mean_text,
 )
+
+# Columns whose cells are words from a file or a person, not Funnel's own.
+FROM_FILES = ("Channel", "CRM id", "Owner")
 
 
 def decisions_table(pack: WeeklyPack) -> pd.DataFrame:
