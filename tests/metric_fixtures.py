@@ -90,7 +90,8 @@ def insert_leads(con: duckdb.DuckDBPyConnection, leads: list[tuple], upload_id: 
         )
         for event, at in dated:
             con.execute(
-                "INSERT INTO lead_events VALUES (?, ?, ?, ?)", [key, event, at, upload_id]
+                "INSERT INTO lead_events (lead_key, stage, occurred_at, upload_id) "
+                "VALUES (?, ?, ?, ?)", [key, event, at, upload_id]
             )
 
 

@@ -82,7 +82,8 @@ def make_weekly_store(path: Path):
     con.execute("INSERT INTO leads BY NAME SELECT * FROM fixture_leads")
     con.unregister("fixture_leads")
     for crm_id, _, _, created in HOT:
-        con.execute("INSERT INTO lead_events VALUES (?, 'new', ?, 1), (?, 'proposal', ?, 1)",
+        con.execute("INSERT INTO lead_events (lead_key, stage, occurred_at, upload_id) "
+                    "VALUES (?, 'new', ?, 1), (?, 'proposal', ?, 1)",
                     [crm_id, created, crm_id, HOT_SINCE])
     return con
 

@@ -31,8 +31,9 @@ MEMBER_UPLOADS = "uploads/"
 
 # the tables a backup counts (an older store has only some of them)
 COUNTED_TABLES = (
-    "cell_warnings", "channel_map", "channel_spend", "channels", "decisions", "lead_events",
-    "leads", "rejected_rows", "schema_version", "stage_map", "stages", "store_settings", "uploads",
+    "cell_warnings", "channel_map", "channel_spend", "channels", "decisions", "forecasts",
+    "lead_events", "leads", "lost_reason_map", "rejected_rows", "schema_version", "stage_map",
+    "stages", "store_settings", "uploads",
 )
 
 

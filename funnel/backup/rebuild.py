@@ -23,6 +23,7 @@ from funnel.store import pii, raw_uploads
 
 OLD_TABLES = (
     "channels", "channel_map", "stage_map", "channel_spend", "decisions", "store_settings",
+    "lost_reason_map", "forecasts",
 )
 
 

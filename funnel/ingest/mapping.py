@@ -28,6 +28,7 @@ FIELDS = [
     "value",
     "currency",
     "owner",
+    "lost_reason",
     "email",
     "phone",
     "name",
@@ -48,6 +49,7 @@ FIELD_LABELS = {
     "value": "Deal value",
     "currency": "Currency of the deal value",
     "owner": "Owner (sales person)",
+    "lost_reason": "Why the deal was lost",
     "email": "E-mail (kept only as a hash)",
     "phone": "Phone (kept only as a hash)",
     "name": "Name (never stored)",
@@ -115,6 +117,8 @@ PROFILES = [
             "value": ("amount",),
             "currency": ("currency_iso_code", "currencyisocode"),
             "owner": ("owner_id", "ownerid"),
+            "lost_reason": ("loss_reason_c", "loss_reason__c", "lossreason_c", "loss_reason",
+                            "reason_lost_c", "lost_reason_c"),
         },
     ),
     Profile(
@@ -164,6 +168,7 @@ PROFILES = [
             "value": ("deal_value",),
             "currency": ("deal_currency", "deal_currency_of_value"),
             "owner": ("deal_owner",),
+            "lost_reason": ("deal_lost_reason",),
             "email": ("person_email", "person_email_work", "person_email_home",
                       "person_email_other"),
             "phone": ("person_phone", "person_phone_work", "person_phone_mobile",
@@ -190,6 +195,7 @@ PROFILES = [
             "value": ("amount", "amount_in_company_currency"),
             "currency": ("currency", "deal_currency_code"),
             "owner": ("deal_owner", "hubspot_owner"),
+            "lost_reason": ("closed_lost_reason",),
         },
     ),
     Profile(
@@ -240,6 +246,7 @@ PROFILES = [
             "value": ("amount",),
             "currency": ("opportunity_currency", "amount_currency", "currency"),
             "owner": ("opportunity_owner", "owner_name", "owner"),
+            "lost_reason": ("reason_lost", "loss_reason", "lost_reason", "closed_lost_reason"),
         },
     ),
     Profile(
@@ -289,6 +296,7 @@ PROFILES = [
             "value": ("amount",),
             "currency": ("currency",),
             "owner": ("deal_owner", "potential_owner"),
+            "lost_reason": ("reason_for_loss", "reason_for_loss_s"),
         },
     ),
 ]
@@ -356,6 +364,10 @@ HEURISTICS: dict[str, tuple[str, ...]] = {
         r"^(deal_|opportunity_|amount_)?currency(_iso)?(_code)?$",
         r"^currency_iso_code$",
         r"^(deal_|opportunity_)?currency_of_value$",
+    ),
+    "lost_reason": (
+        r"(^|_)(lost|loss|closed_lost)_reason(_c)?$",
+        r"(^|_)reason_(for_)?(lost|loss)(_s|_c)?$",
     ),
     "owner": (
         r"^(lead_|deal_|contact_|opportunity_|record_)?owner(_name)?$",

@@ -24,6 +24,7 @@ STAGED_COLUMNS = {
     "value_raw": "value",
     "currency_raw": "currency",
     "owner": "owner",
+    "lost_reason": "lost_reason",
     "email_raw": "email",
     "phone_raw": "phone",
 }

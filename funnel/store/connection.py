@@ -29,6 +29,7 @@ MIGRATIONS = [
     "schema/003_lead_progress.sql",
     "schema/004_cell_warnings.sql",
     "schema/005_middle_layer.sql",
+    "schema/006_follow_up.sql",
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

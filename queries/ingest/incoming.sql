@@ -29,7 +29,7 @@ loadable AS (
     SELECT
         t.row_number,
         CASE WHEN t.id_is_email OR t.id_is_phone THEN NULL ELSE t.id END AS id,
-        t.channel_raw, t.stage_raw, t.owner, t.created_at, t.won_at,
+        t.channel_raw, t.stage_raw, t.owner, t.lost_reason, t.created_at, t.won_at,
         t.lost_at, t.closed_at, t.value, t.currency, t.converted, t.is_closed, t.status_slug,
         coalesce(t.email_raw, CASE WHEN t.id_is_email THEN t.id END) AS email_raw,
         regexp_replace(coalesce(t.phone_raw, CASE WHEN t.id_is_phone THEN t.id END),

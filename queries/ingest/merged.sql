@@ -31,6 +31,7 @@ WITH earlier_rows AS (
         arg_max(channel_raw, row_number) FILTER (WHERE channel_raw IS NOT NULL) AS channel_raw,
         arg_max(stage_raw, row_number) FILTER (WHERE stage_raw IS NOT NULL) AS stage_raw,
         arg_max(owner, row_number) FILTER (WHERE owner IS NOT NULL) AS owner,
+        arg_max(lost_reason, row_number) FILTER (WHERE lost_reason IS NOT NULL) AS lost_reason,
         arg_max(created_at, row_number) FILTER (WHERE created_at IS NOT NULL) AS created_at,
         arg_max(won_at, row_number) FILTER (WHERE won_at IS NOT NULL) AS won_at,
         arg_max(lost_at, row_number) FILTER (WHERE lost_at IS NOT NULL) AS lost_at,
@@ -54,6 +55,7 @@ lead_rows AS (
             coalesce(i.channel_raw, e.channel_raw) AS channel_raw,
             coalesce(i.stage_raw, e.stage_raw) AS stage_raw,
             coalesce(i.owner, e.owner) AS owner,
+            coalesce(i.lost_reason, e.lost_reason) AS lost_reason,
             coalesce(i.created_at, e.created_at) AS created_at,
             coalesce(i.won_at, e.won_at) AS won_at,
             coalesce(i.lost_at, e.lost_at) AS lost_at,
@@ -97,7 +99,7 @@ joined AS (
         l.created_at AS old_created_at, l.stage AS old_stage, l.stage_raw AS old_stage_raw,
         l.won_at AS old_won_at, l.lost_at AS old_lost_at, l.amount AS old_amount,
         l.currency AS old_currency,
-        l.owner AS old_owner, l.email_hash AS old_email_hash, l.phone_hash AS old_phone_hash,
+        l.owner AS old_owner, l.lost_reason AS old_lost_reason, l.email_hash AS old_email_hash, l.phone_hash AS old_phone_hash,
         l.first_upload_id AS old_first_upload_id,
         l.furthest_position AS old_furthest_position, l.hot_since AS old_hot_since
     FROM lead_rows i
@@ -190,6 +192,7 @@ restated AS (
         coalesce(s.value, s.old_amount) AS amount,
         CASE WHEN s.value IS NOT NULL THEN s.currency ELSE s.old_currency END AS currency,
         coalesce(s.owner, s.old_owner) AS owner,
+        coalesce(s.lost_reason, s.old_lost_reason) AS lost_reason,
         coalesce(s.email_hash, s.old_email_hash) AS email_hash,
         coalesce(s.phone_hash, s.old_phone_hash) AS phone_hash,
         s.old_first_upload_id AS first_upload_id,
@@ -214,7 +217,7 @@ SELECT
     e.currency,
     CASE WHEN e.currency IS NULL OR e.currency = coalesce($store_currency, e.currency)
          THEN e.amount END AS value,
-    e.owner, e.email_hash, e.phone_hash, e.first_upload_id,
+    e.owner, e.lost_reason, e.email_hash, e.phone_hash, e.first_upload_id,
     greatest(coalesce(e.old_furthest_position, 1),
              CASE WHEN st.stage <> 'lost' THEN st.position END) AS furthest_position,
     CASE WHEN st.temperature = 'hot' THEN least(e.old_hot_since, e.stage_event_at)
