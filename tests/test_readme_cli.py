@@ -30,7 +30,7 @@ def _usage_lines() -> dict[str, str]:
     joined = re.sub(r"\\\n\s*", " ", block.group(1))  # a line ending in \ goes on
     lines = {}
     for line in joined.splitlines():
-        match = re.match(r"python -m funnel (\w+)\b", line.strip())
+        match = re.match(r"python -m funnel ([\w-]+)", line.strip())
         if match:
             lines[match.group(1)] = lines.get(match.group(1), "") + " " + line
     return lines

@@ -14,6 +14,7 @@ from funnel.cli import (
     backup,
     currency,
     demo,
+    forecast,
     ingest,
     report,
     send_weekly,
@@ -29,6 +30,7 @@ COMMANDS = {
     "currency": currency.run_currency,
     "report": report.run_report,
     "allocate": allocate.run_allocate,
+    "forecast": forecast.run_forecast,
     "weekly": weekly.run_weekly,
     "send-weekly": send_weekly.run_send_weekly,
     "demo": demo.run_demo,
@@ -46,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     currency.add_currency_parser(sub)
     report.add_report_parser(sub)
     allocate.add_allocate_parser(sub)
+    forecast.add_forecast_parser(sub)
     weekly.add_weekly_parser(sub)
     send_weekly.add_send_weekly_parser(sub)
     backup.add_backup_parsers(sub)

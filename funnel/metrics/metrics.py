@@ -9,19 +9,15 @@ Definitions in plain words: ``docs/METRICS.md``.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
 
 import duckdb
 import pandas as pd
 
 from funnel import synonyms
-from funnel.metrics import stats
+from funnel.metrics import stage_time, stats
+from funnel.metrics.filters import DateLike, Names, filter_params
 from funnel.store import connection as store
-
-DateLike = dt.date | str | None
-Names = Sequence[str] | None
 
 # What to do next with an open lead, by the temperature of its stage (SPEC 1).
 # The next action each temperature of open lead wants (SPEC 1, issue 6); funnel.weekly words
@@ -33,22 +29,9 @@ NEXT_ACTION = {
 }
 
 
-def filter_params(
-    start: DateLike = None, end: DateLike = None, channels: Names = None, owners: Names = None
-) -> dict[str, Any]:
-    """The bound parameters every metric query takes."""
-    return {
-        "start": _iso_date(start),
-        "end": _iso_date(end),
-        "channels": None if channels is None else [str(c) for c in channels],
-        "owners": None if owners is None else [str(o) for o in owners],
-    }
-
-
-def _iso_date(value: DateLike) -> str | None:
-    if isinstance(value, dt.datetime):  # also pandas.Timestamp: the day is what filters
-        return value.date().isoformat()
-    return value.isoformat() if isinstance(value, dt.date) else value
+# Lost reasons: the most common ones shown by name; one a single lost deal gives is "Other".
+LOST_REASONS_SHOWN = 8
+LOST_REASON_MIN_LEADS = 2
 
 
 def _fetch(con: duckdb.DuckDBPyConnection, name: str, start, end, channels, owners):
@@ -88,6 +71,63 @@ def conversion_by_channel(con, start=None, end=None, channels=None, owners=None)
     ci_high (Wilson 95% on won of leads), median_days_to_win, won_value, value_per_lead.
     """
     return _fetch(con, "conversion_by_channel", start, end, channels, owners)
+
+
+def conversion_by_owner(con, start=None, end=None, channels=None, owners=None) -> pd.DataFrame:
+    """Conversion of the period's leads per owner (salesperson), over all channels (channel
+    None) and per channel.
+
+    Columns: owner (None: no owner in the files), channel, channel_label, leads, won, lost,
+    open, conversion_rate, ci_low, ci_high (Wilson 95% on won of leads), win_rate, win_ci_low,
+    win_ci_high (on won of won + lost), won_value, too_few (fewer than
+    ``stats.MIN_LEADS_TO_JUDGE`` leads: too few to judge). Each owner's all-channels row comes
+    first, then its channels; owners by leads descending.
+    """
+    df = _fetch(con, "conversion_by_owner", start, end, channels, owners)
+    df["too_few"] = df["leads"] < stats.MIN_LEADS_TO_JUDGE
+    return df
+
+
+def lost_reasons(
+    con, start=None, end=None, channels=None, owners=None, top: int = LOST_REASONS_SHOWN,
+    min_leads: int = LOST_REASON_MIN_LEADS,
+) -> pd.DataFrame:
+    """Why the period's lost deals were lost, per channel and per stage they were lost at.
+
+    The ``top`` most common reasons held by at least ``min_leads`` lost deals keep their words,
+    the rest are "Other"; reason None: the files give none. Columns: reason, reason_rank,
+    channel, channel_label, lost_at (stage, None when not in the data), lost_at_label,
+    lost_at_position, lost_leads.
+    """
+    params = filter_params(start, end, channels, owners)
+    return store.fetch_df(con, "metrics/lost_reasons",
+                          {**params, "top": int(top), "min_leads": int(min_leads)})
+
+
+# The drill-down shows this many leads at most (its CSV holds them all up to DRILL_CSV_LIMIT).
+DRILL_ROWS = 500
+DRILL_CSV_LIMIT = 1_000_000
+
+
+def leads_behind(
+    con, start=None, end=None, channels=None, owners=None, *, channel: str | None = None,
+    stage: str | None = None, reached: str | None = None, outcome: str | None = None,
+    owner: str | None = None, no_owner: bool = False, week: DateLike = None,
+    lost_reason: str | None = None, no_reason: bool = False, limit: int = DRILL_ROWS,
+) -> pd.DataFrame:
+    """The selection's leads behind a bar, cell or funnel step, nothing personal: CRM id,
+    channel and stage (in words), owner, created day, value (as given) and currency; newest
+    first, at most ``limit``. Column ``total``: how many match in all.
+
+    Narrowed by ``channel`` (slug), ``stage`` (current), ``reached`` (a funnel step reached),
+    ``outcome`` ('won', 'lost', 'open'), ``owner`` (or ``no_owner``), ``week`` (created week's
+    Monday), ``lost_reason`` (the words lost_reasons shows; or ``no_reason``).
+    """
+    params = {**filter_params(start, end, channels, owners), "channel": channel,
+              "stage": stage, "reached": reached, "outcome": outcome, "owner_is": owner,
+              "no_owner": bool(no_owner), "week": None if week is None else str(week)[:10],
+              "lost_reason": lost_reason, "no_reason": bool(no_reason), "limit": int(limit)}
+    return store.fetch_df(con, "metrics/leads_behind", params)
 
 
 def funnel_by_channel(con, start=None, end=None, channels=None, owners=None) -> pd.DataFrame:
@@ -166,7 +206,8 @@ def time_to_win_curve(
 
 
 # Metrics computed from another metric's result, which a caller may pass as ``rows=``.
-READS_ROWS_OF = {"time_to_win": "time_to_win_rows", "time_to_win_curve": "time_to_win_rows"}
+READS_ROWS_OF = {"time_to_win": "time_to_win_rows", "time_to_win_curve": "time_to_win_rows",
+                 "time_in_stage": "time_in_stage_rows"}
 
 
 def headline_by_week(con, start=None, end=None, channels=None, owners=None) -> pd.DataFrame:
@@ -275,6 +316,8 @@ METRICS: dict[str, Metric] = {
         data_coverage,
         lead_volume_vs_previous,
         conversion_by_channel,
+        conversion_by_owner,
+        lost_reasons,
         funnel_by_channel,
         open_by_temperature,
         spend_by_channel,
@@ -285,5 +328,8 @@ METRICS: dict[str, Metric] = {
         headline_by_week,
         as_of_date,
         filter_options,
+        stage_time.time_in_stage_rows,
+        stage_time.time_in_stage,
+        stage_time.open_leads_waiting,
     )
 }

@@ -16,6 +16,10 @@ import pandas as pd
 
 Z95 = 1.959964  # 97.5th percentile of the standard normal: a two-sided 95% interval
 
+# A channel's or an owner's conversion is judged on this many leads or more; fewer: "too few
+# leads to judge" (the Overview's finding and the Sales tables read the same number).
+MIN_LEADS_TO_JUDGE = 30
+
 # Cohort maturity: a channel's own 90th percentile of days-to-win is trusted from this many wins;
 # below it the pooled percentile of all channels is used, and with too few wins anywhere a
 # default horizon.

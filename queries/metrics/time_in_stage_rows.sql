@@ -1,0 +1,56 @@
+-- Purpose: the input of the time-in-stage curves (Kaplan-Meier, funnel.metrics.stage_time): each
+--          stay of the period's leads in an open stage (new, contacted, qualified, proposal),
+--          from schema/006's stage_spells. A stay whose entry and exit dates are both known
+--          ends in `left` (days = left_at - entered_at; moved_on: to a later stage that is not
+--          'lost', the next step); a lead still in its stay at the store's as-of date is
+--          censored there (left = false) when its entry is known. Every other stay (the lead
+--          was already in the stage when a file first showed it, or left for a stage first
+--          seen in a file) has days NULL: how long it lasted is not in the data.
+--          Durations are rounded to the hour and count as 0 when below 0.
+-- Grain: one row per channel x stage x days x left x moved_on (with the channel's and stage's
+--        words and the stage's position); ordered by channel (leads
+--        descending, then name), stage position, days, left.
+-- Parameters: $start, $end (DATE or NULL = unbounded; created_at::DATE inclusive),
+--             $channels, $owners (VARCHAR[] or NULL = all).
+WITH selected AS (
+    SELECT l.lead_key, l.channel, l.stage AS current_stage
+    FROM selected_leads($start, $end, $channels, $owners) AS l
+),
+stays AS (
+    SELECT
+        s.channel,
+        p.stage,
+        p.entry_known AND p.exit_known AS measured,
+        p.entry_known AND p.left_at IS NULL AND s.current_stage = p.stage AS censored,
+        p.entered_at,
+        p.left_at,
+        coalesce(nx.position > st.position AND p.next_stage <> 'lost', FALSE) AS moved_on
+    FROM selected AS s
+    JOIN stage_spells AS p ON p.lead_key = s.lead_key
+    JOIN stages AS st ON st.stage = p.stage
+    LEFT JOIN stages AS nx ON nx.stage = p.next_stage
+    WHERE p.stage NOT IN ('won', 'lost')
+),
+timed AS (
+    SELECT
+        channel,
+        stage,
+        CASE WHEN measured
+                 THEN greatest(0.0, round(date_diff('second', entered_at, left_at) / 3600.0)
+                                    / 24.0)
+             WHEN censored
+                 THEN greatest(0.0, round(date_diff('second', entered_at,
+                                                    funnel_as_of()::TIMESTAMP) / 3600.0) / 24.0)
+        END AS days,
+        measured AS "left",
+        measured AND moved_on AS moved_on
+    FROM stays
+)
+SELECT t.channel, coalesce(c.label, t.channel) AS channel_label, t.stage,
+       st.label AS stage_label, st.position, t.days, t."left", t.moved_on, count(*) AS leads
+FROM timed AS t
+JOIN stages AS st ON st.stage = t.stage
+LEFT JOIN channels AS c ON c.channel = t.channel
+GROUP BY t.channel, c.label, t.stage, st.label, st.position, t.days, t."left", t.moved_on
+ORDER BY sum(count(*)) OVER (PARTITION BY t.channel) DESC, t.channel, st.position, t.days,
+         t."left";
