@@ -567,3 +567,51 @@ def test_uci_with_the_flags_it_names_gives_the_pandas_counts(real_dir, tmp_path_
         assert counts == {"won": 5289, "lost": 39922}
     finally:
         con.close()
+
+
+# --- issue 17: the follow-up questions on a real file with owners and stages -----------------
+
+
+def test_maven_conversion_by_owner_matches_pandas(maven):
+    from funnel.metrics import metrics
+
+    con, _, raw = maven
+    engaged = raw[raw["engage_date"] != ""]  # the rows loaded (no engage date: rejected)
+    expected = engaged.groupby("sales_agent").agg(
+        leads=("deal_stage", "size"), won=("deal_stage", lambda s: (s == "Won").sum()),
+        lost=("deal_stage", lambda s: (s == "Lost").sum()))
+    got = metrics.conversion_by_owner(con.cursor())
+    totals = got[got["channel"].isna()].set_index("owner")
+    assert len(totals) == len(expected) == 30
+    for owner, row in expected.iterrows():
+        assert (totals.loc[owner, "leads"], totals.loc[owner, "won"],
+                totals.loc[owner, "lost"]) == (row["leads"], row["won"], row["lost"]), owner
+        assert totals.loc[owner, "win_rate"] == pytest.approx(
+            row["won"] / (row["won"] + row["lost"]))
+
+
+def test_maven_open_deals_wait_and_forecast(maven):
+    from funnel.metrics import forecast, stage_time
+
+    con, _, raw = maven
+    engaged = raw[raw["engage_date"] != ""]
+    # the as-of date: the latest engage or close date in the file
+    as_of = max(pd.to_datetime(engaged["engage_date"]).max(),
+                pd.to_datetime(engaged["close_date"].replace("", None)).max())
+    open_deals = engaged[engaged["deal_stage"] == "Engaging"]
+    waited = (as_of - pd.to_datetime(open_deals["engage_date"])).dt.days
+    waiting = stage_time.open_leads_waiting(con.cursor())
+    row = waiting[waiting["channel"].isna()].iloc[0]
+    assert row["open_leads"] == len(open_deals) == 1589
+    assert row["median_days_open"] == pytest.approx(waited.median())
+    # one export seen once: no stay at a stage is timed but the open ones, still going
+    stays = stage_time.time_in_stage(con.cursor())
+    new = stays[stays["channel"].isna() & (stays["stage"] == "new")].iloc[0]
+    assert new["left"] == 0 and pd.isna(new["median_days"])
+    assert new["not_in_data"] == len(engaged) - len(open_deals)
+    # no dated moves between stages: the forecast reads the days since deals came in
+    result = forecast.forecast(con.cursor())
+    assert result["method"] == "days"
+    every = result["totals"].query("horizon == 'weeks' and channel.isna()").iloc[0]
+    assert every["open_deals"] == 1589
+    assert 0 <= every["wins_low"] <= every["expected_wins"] <= every["wins_high"] <= 1589

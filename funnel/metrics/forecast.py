@@ -143,7 +143,7 @@ def build(
         notes.append("Open deals without a value count as wins but add no money.")
     rng = np.random.default_rng(seed)
     if int(moves.loc[moves["destination"].notna(), "moves"].sum()) >= MIN_MOVES:
-        chances, stages = _by_stages(deals, moves, result["horizons"], rng, draws)
+        chances, stages = _by_stages(deals, moves, result["horizons"], rng, draws, notes)
     else:
         result["method"] = "days"
         notes.append("The files show each deal's stage without the dates it moved, so the "
@@ -155,10 +155,6 @@ def build(
     stages["stage_label"] = stages["stage"].map(lambda s: stage_words.get(s, s))
     stages["basis_words"] = stages["basis"].map(BASIS_WORDS)
     result["stages"] = stages[STAGE_COLUMNS]
-    if (stages["basis"] == "none").any():
-        left = int(stages.loc[stages["basis"] == "none", "open_deals"].sum())
-        notes.append(f"{left:,} open deals are at stages no deal was seen leaving: they count "
-                     "for no win.")
     result["totals"] = pd.concat(
         [_totals(h, deals, chances[h.key], channel_words, rng) for h in result["horizons"]],
         ignore_index=True)
@@ -225,7 +221,7 @@ def _won_within(q: np.ndarray, days: int) -> np.ndarray:
                                                                STATES.index("won")]
 
 
-def _by_stages(deals, moves, spans, rng, draws) -> tuple[dict, pd.DataFrame]:
+def _by_stages(deals, moves, spans, rng, draws, notes) -> tuple[dict, pd.DataFrame]:
     """Per horizon, each deal row's chance (and its draws); the stages table."""
     chances = {h.key: {"mean": np.zeros(len(deals)), "draws": np.zeros((draws, len(deals)))}
                for h in spans}
@@ -266,7 +262,12 @@ def _by_stages(deals, moves, spans, rng, draws) -> tuple[dict, pd.DataFrame]:
                 "chance_high": float(high),
                 "basis": basis[stage],
             })
-    return chances, pd.DataFrame(rows)
+    stages = pd.DataFrame(rows)
+    stuck = int(stages.loc[stages["basis"] == "none", "open_deals"].sum()) if rows else 0
+    if stuck:
+        notes.append(f"{stuck:,} open deals are at stages no deal was seen leaving: they count "
+                     "for no win.")
+    return chances, stages
 
 
 # --- by days since came in: no stage moves seen ---------------------------------------------
@@ -317,7 +318,7 @@ def _by_days(deals, outcomes, spans, rng, draws, notes) -> tuple[dict | None, pd
                      "learnt from.")
     chances = {h.key: {"mean": np.zeros(len(deals)), "draws": np.zeros((draws, len(deals)))}
                for h in spans}
-    basis = np.array(["none"] * len(deals), dtype=object)
+    basis = np.array(["none"] * len(deals), dtype=object)  # per row, for the first horizon
     for channel, idx in deals.groupby("channel", sort=False).groups.items():
         idx = np.asarray(idx)
         mine = past[past["channel"] == channel]
@@ -327,16 +328,24 @@ def _by_days(deals, outcomes, spans, rng, draws, notes) -> tuple[dict | None, pd
                               deals.loc[idx, "days_open"].to_numpy(), h.days)
             usable = ~np.isnan(p)
             p = np.nan_to_num(p)
-            chances[h.key]["mean"][idx] = p
-            k = p * m
+            # each chance drawn from a Beta on the leads it rests on (Jeffreys prior), and the
+            # expectation that Beta's mean: the range and the expectation agree
+            k, rest = p * m, np.maximum(m - p * m, 0)
+            chances[h.key]["mean"][idx] = np.where(usable, (k + 0.5) / (m + 1), 0.0)
             chances[h.key]["draws"][:, idx] = np.where(
-                usable, rng.beta(k + 1, np.maximum(m - k, 0) + 1, size=(draws, len(idx))), 0.0)
-            basis[idx] = np.where(usable, "days", "none")
+                usable, rng.beta(k + 0.5, rest + 0.5, size=(draws, len(idx))), 0.0)
+            if h is spans[0]:
+                basis[idx] = np.where(usable, "days", "none")
     weeks = chances[spans[0].key]
+    older = int(deals.loc[basis == "none", "open_deals"].sum())
+    if older:
+        notes.append(f"{older:,} open deals have been open longer than any past deal that was "
+                     "still open then: how they end is not in the data, and they count for no "
+                     "win.")
     frame = deals.assign(chance=weeks["mean"] * deals["open_deals"], basis=basis)
     stages = frame.groupby(["channel", "stage"], sort=False).agg(
         open_deals=("open_deals", "sum"), open_value=("open_value", "sum"),
-        chance=("chance", "sum"), basis=("basis", "max")).reset_index()
+        chance=("chance", "sum"), basis=("basis", "min")).reset_index()
     stages["chance"] = stages["chance"] / stages["open_deals"]
     stages["position"] = stages["stage"].map(OPEN_STAGES.index) + 1
     for col in ("days_seen", "won_weekly", "lost_weekly", "moved_weekly", "chance_low",
@@ -386,10 +395,11 @@ def sentence(row) -> str:
     from funnel import format as fmt
 
     whose = "" if row["channel_label"] == ALL_CHANNELS else f"{row['channel_label']}, "
+    wins = row["expected_wins"]
     text = (f"{whose}{row['horizon_words']} (to {fmt.date(row['horizon_end'])}): about "
-            f"{fmt.count(row['expected_wins'])} win{'' if round(row['expected_wins']) == 1 else 's'}"
-            f" from {fmt.count(row['open_deals'])} open deals, {round(RANGE * 10)} in 10 "
-            f"chances between {fmt.count(row['wins_low'])} and {fmt.count(row['wins_high'])}")
+            f"{fmt.count(wins)} win{'' if round(wins) == 1 else 's'} from "
+            f"{fmt.count(row['open_deals'])} open deals, {round(RANGE * 10)} in 10 chances "
+            f"between {fmt.count(row['wins_low'])} and {fmt.count(row['wins_high'])}")
     if row["expected_value"] > 0:
         text += (f", worth about {fmt.money(row['expected_value'])} "
                  f"({fmt.money(row['value_low'])} to {fmt.money(row['value_high'])})")
