@@ -131,8 +131,14 @@ def test_allow_list_lets_in_only_the_listed_e_mails(demo_db):
     assert_overview(ann)
     assert f"Signed in as {ANN}" in [c.value for c in ann.sidebar.caption]
 
-    unverified = app(secrets, {"is_logged_in": True, "email": ANN, "email_verified": False})
-    assert_no_data(unverified)
+    for verified in (False, "false", None):  # None: the provider sends no email_verified
+        user = {"is_logged_in": True, "email": ANN}
+        if verified is not None:
+            user["email_verified"] = verified
+        unverified = app(secrets, user)
+        assert_no_data(unverified)
+        assert "does not say it has verified" in unverified.warning[0].value
+        assert [b.label for b in unverified.button] == ["Log out"]
 
 
 def test_allow_list_asks_for_a_login_first(demo_db):
@@ -207,7 +213,21 @@ def test_is_local_request(headers, ip, expected):
         (AccessSettings(allowed_emails=frozenset({ANN}), has_auth_section=True), True,
          {"is_logged_in": False}, False, Access.ASK_LOGIN),
         (AccessSettings(allowed_emails=frozenset({ANN}), has_auth_section=True), False,
-         {"is_logged_in": True, "email": "ANN@example.com "}, False, Access.OPEN),
+         {"is_logged_in": True, "email": "ANN@example.com ", "email_verified": True}, False,
+         Access.OPEN),
+        (AccessSettings(allowed_emails=frozenset({ANN}), has_auth_section=True), False,
+         {"is_logged_in": True, "email": ANN, "email_verified": "true"}, False, Access.OPEN),
+        # issue 16, item 9: a listed e-mail the provider did not verify is refused
+        (AccessSettings(allowed_emails=frozenset({ANN}), has_auth_section=True), False,
+         {"is_logged_in": True, "email": ANN}, False, Access.NOT_VERIFIED),
+        (AccessSettings(allowed_emails=frozenset({ANN}), has_auth_section=True), False,
+         {"is_logged_in": True, "email": ANN, "email_verified": "false"}, False,
+         Access.NOT_VERIFIED),
+        (AccessSettings(allowed_emails=frozenset({ANN}), has_auth_section=True), False,
+         {"is_logged_in": True, "email": ANN, "email_verified": False}, False,
+         Access.NOT_VERIFIED),
+        (AccessSettings(allowed_emails=frozenset({ANN}), has_auth_section=True), False,
+         {"is_logged_in": True, "email": ANN, "email_verified": 1}, False, Access.NOT_VERIFIED),
         (AccessSettings(allowed_emails=frozenset({ANN}), has_auth_section=True), True,
          {"is_logged_in": True, "email": "eve@example.com"}, True, Access.NOT_ALLOWED),
     ],

@@ -181,7 +181,7 @@ def test_a_changed_password_stops_a_fragment_rerun(store, which):
 
 def test_an_e_mail_taken_off_the_list_stops_a_fragment_rerun(store):
     secrets = {"auth": AUTH, "funnel": {"allowed_emails": [ANN]}}
-    at = signed_in_on_sales(secrets, {"is_logged_in": True, "email": ANN})
+    at = signed_in_on_sales(secrets, {"is_logged_in": True, "email": ANN, "email_verified": True})
     head_to_head = fragment_ids(at)[0]
     at.secrets["funnel"] = {"allowed_emails": ["bob@example.com"]}
     run_fragment(at, head_to_head)

@@ -59,6 +59,7 @@ class Access(Enum):
     ASK_PASSWORD = "ask_password"
     ASK_LOGIN = "ask_login"  # st.login (OIDC)
     NOT_ALLOWED = "not_allowed"  # logged in, but not on the allow-list
+    NOT_VERIFIED = "not_verified"  # logged in, but the provider has not verified the e-mail
     NOT_CONFIGURED = "not_configured"  # no login set up, and the request is not local
     MISCONFIGURED = "misconfigured"
 
@@ -147,13 +148,22 @@ def decide(
         if not user.get("is_logged_in"):
             return Access.ASK_LOGIN if cfg.has_auth_section else Access.MISCONFIGURED
         email = str(user.get("email") or "").strip().lower()
-        verified = user.get("email_verified") is not False  # absent: the provider vouches
-        return Access.OPEN if verified and email in cfg.allowed_emails else Access.NOT_ALLOWED
+        if email not in cfg.allowed_emails:
+            return Access.NOT_ALLOWED
+        return Access.OPEN if email_verified(user) else Access.NOT_VERIFIED
     if cfg.mode == "password":
         return Access.OPEN if password_ok else Access.ASK_PASSWORD
     if cfg.require_login or local is False:
         return Access.NOT_CONFIGURED
     return Access.OPEN
+
+
+def email_verified(user: Mapping[str, object]) -> bool:
+    """Whether the provider says it checked the e-mail address: ``email_verified`` true (the
+    boolean, or the text "true" some providers send). Missing or anything else is no: an
+    address nobody verified could be anyone's, and the allow-list is of addresses."""
+    verified = user.get("email_verified")
+    return verified is True or (isinstance(verified, str) and verified.strip().lower() == "true")
 
 
 def password_matches(entered: str, password: str) -> bool:
@@ -209,6 +219,14 @@ def require_access() -> None:
         st.warning(f"You are signed in as {email}, which is not on this dashboard's list of "
                    "allowed e-mails. Ask its owner to add it (allowed_emails in secrets.toml), "
                    "or log out and sign in with another account.", icon=":material/block:")
+        st.button("Log out", on_click=st.logout, icon=":material/logout:")
+    elif access is Access.NOT_VERIFIED:
+        email = md_text(user.get("email")) or "this account"
+        st.warning(f"You are signed in as {email}, but your login provider does not say it has "
+                   "verified that this e-mail address is yours, so the allow-list cannot vouch "
+                   "for it. Verify the address with your provider (or ask the dashboard's owner "
+                   "to use a provider that verifies e-mails), then log in again.",
+                   icon=":material/gpp_maybe:")
         st.button("Log out", on_click=st.logout, icon=":material/logout:")
     elif access is Access.MISCONFIGURED:
         st.warning("An allow-list of e-mails is set, but the OpenID Connect provider is not: "
