@@ -31,77 +31,108 @@ files = st.file_uploader(
 )
 
 plans = []
-for upload in files or []:
-    sha, path = app_upload.keep_file(upload.getvalue(), upload.name)
-    with st.container(border=True):
-        st.markdown(f"#### {md_text(upload.name)}")
-        try:
-            detected = app_state.detect_upload(sha, str(path), upload.name)
-        except IngestError as exc:
-            app_upload.forget_file(path)
-            st.error(md_text(exc.message), icon=":material/error:")
-            continue
-        st.markdown(f"Looks like an export from **{md_text(detected.source_label)}**, with "
-                    f"{len(detected.headers)} columns. Check which column feeds each field; "
-                    "change any that is wrong, then load.")
-        edited = st.data_editor(
-            app_upload.mapping_table(detected),
-            key=f"mapping_{sha[:16]}",
-            hide_index=True,
-            height=app_upload.EDITOR_ROW_PX * (len(app_upload.FIELD_LABELS) + 1) + 3,
-            width="stretch",
-            disabled=[app_upload.FIELD_COL],
-            column_config={
-                app_upload.FIELD_COL: st.column_config.TextColumn(width="medium"),
-                app_upload.COLUMN_COL: st.column_config.SelectboxColumn(
-                    options=app_upload.column_choices(detected), required=True, width="large",
-                    help="The column of your file that holds this field.",
-                ),
-                app_upload.FIXED_COL: st.column_config.TextColumn(
-                    width="medium",
-                    help="Used where the file has no column for the field or the cell is "
-                    "empty: e.g. a date (2024-01-31) for the date the lead came in, or 'won' "
-                    "for the stage of a closed-deals export.",
-                ),
-            },
-        )
-        as_of = st.date_input(
-            "Date the export was taken (leave empty to read it from the file)", value=None,
-            key=f"as_of_{sha[:16]}", format="DD/MM/YYYY",
-        )
-        no_means_open = False
-        if app_upload.yes_no_outcome(edited):
-            reading = st.radio(
-                "This file's only outcome is a yes/no column. A lead marked 'no' is:",
-                ["Lost", "Still open"], key=f"no_means_{sha[:16]}", horizontal=True,
-                help="Most lead lists mark a lead 'no' once it did not buy: lost. Choose "
-                "'still open' if 'no' only means 'not yet'.",
-            )
-            no_means_open = reading == "Still open"
-        options, notes = app_upload.options_from_table(edited, detected, as_of, no_means_open)
-        for note in notes:
-            st.warning(md_text(note), icon=":material/warning:")
-        plans.append((upload.name, path, options))
-
-if plans:
-    label = "Load this file" if len(plans) == 1 else f"Load these {len(plans)} files"
-    if st.button(label, type="primary", icon=":material/upload:"):
-        bar = st.progress(0.0, text="Starting…")
-        results = []
-        for number, (name, path, options) in enumerate(plans, start=1):
-            bar.progress((number - 1) / len(plans), text=f"Loading {md_text(name)} ({number} "
-                         f"of {len(plans)})…")
+# Each upload is copied to a private temp folder for this run only: the copies are deleted when
+# the block ends, whatever ends it (loaded, refused, an error, the tab closed mid-load).
+with app_upload.temp_copies() as keep:
+    for upload in files or []:
+        sha, path = keep(upload.getvalue(), upload.name)
+        with st.container(border=True):
+            st.markdown(f"#### {md_text(upload.name)}")
             try:
-                with app_state.writer() as cur:
-                    result = app_upload.ingest(cur, path, options, name, app_state.db_path())
-                results.append(app_upload.result_summary(result))
+                detected = app_upload.detect_kept(sha, path, upload.name)
             except IngestError as exc:
-                results.append(app_upload.error_summary(name, exc))
-            app_upload.forget_file(path)
-        bar.progress(1.0, text="Done")
-        st.session_state["upload_results"] = results
-        st.session_state["upload_round"] = round_no + 1
-        st.rerun()
+                st.error(md_text(exc.message), icon=":material/error:")
+                continue
+            st.markdown(f"Looks like an export from **{md_text(detected.source_label)}**, with "
+                        f"{len(detected.headers)} columns. Check which column feeds each field; "
+                        "change any that is wrong, then load.")
+            edited = st.data_editor(
+                app_upload.mapping_table(detected),
+                key=f"mapping_{sha[:16]}",
+                hide_index=True,
+                height=app_upload.EDITOR_ROW_PX * (len(app_upload.FIELD_LABELS) + 1) + 3,
+                width="stretch",
+                disabled=[app_upload.FIELD_COL],
+                column_config={
+                    app_upload.FIELD_COL: st.column_config.TextColumn(width="medium"),
+                    app_upload.COLUMN_COL: st.column_config.SelectboxColumn(
+                        options=app_upload.column_choices(detected), required=True, width="large",
+                        help="The column of your file that holds this field.",
+                    ),
+                    app_upload.FIXED_COL: st.column_config.TextColumn(
+                        width="medium",
+                        help="Used where the file has no column for the field or the cell is "
+                        "empty: e.g. a date (2024-01-31) for the date the lead came in, or 'won' "
+                        "for the stage of a closed-deals export.",
+                    ),
+                },
+            )
+            as_of = st.date_input(
+                "Date the export was taken (leave empty to read it from the file)", value=None,
+                key=f"as_of_{sha[:16]}", format="DD/MM/YYYY",
+            )
+            no_means_open = False
+            if app_upload.yes_no_outcome(edited):
+                reading = st.radio(
+                    "This file's only outcome is a yes/no column. A lead marked 'no' is:",
+                    ["Lost", "Still open"], key=f"no_means_{sha[:16]}", horizontal=True,
+                    help="Most lead lists mark a lead 'no' once it did not buy: lost. Choose "
+                    "'still open' if 'no' only means 'not yet'.",
+                )
+                no_means_open = reading == "Still open"
+            options, notes = app_upload.options_from_table(edited, detected, as_of, no_means_open)
+            for note in notes:
+                st.warning(md_text(note), icon=":material/warning:")
+            plans.append((upload.name, path, options))
+
+    if plans:
+        label = "Load this file" if len(plans) == 1 else f"Load these {len(plans)} files"
+        if st.button(label, type="primary", icon=":material/upload:"):
+            bar = st.progress(0.0, text="Starting…")
+            results = []
+            for number, (name, path, options) in enumerate(plans, start=1):
+                bar.progress((number - 1) / len(plans), text=f"Loading {md_text(name)} ({number} "
+                             f"of {len(plans)})…")
+                try:
+                    with app_state.writer() as cur:
+                        result = app_upload.ingest(cur, path, options, name, app_state.db_path())
+                    results.append(app_upload.result_summary(result))
+                except IngestError as exc:
+                    results.append(app_upload.error_summary(name, exc))
+            bar.progress(1.0, text="Done")
+            st.session_state["upload_results"] = results
+            st.session_state["upload_round"] = round_no + 1
+            st.rerun()
+
+
+
+def _paged_rows(result: dict, which: str, kept: int) -> None:
+    """One page of an upload's rejected rows or warned cells, the page picker and the CSV of
+    all it kept (issue 16, item 10: never a table of every row on each rerun)."""
+    upload_id, total = result["upload_id"], result["rejected" if which == "rejected" else
+                                                        "warnings"]
+    pages = app_upload.pages(kept)
+    page = 1
+    if pages > 1:
+        page = st.number_input(f"Page (of {fmt.count(pages)}, "
+                               f"{fmt.count(app_upload.PAGE_ROWS)} rows a page)",
+                               min_value=1, max_value=pages, value=1, step=1,
+                               key=f"{which}_page_{upload_id}")
+    with app_state.reader() as cur:
+        shown = (app_upload.rejected_rows if which == "rejected" else app_upload.cell_warnings)(
+            cur, upload_id, page=int(page))
+    st.dataframe(shown, hide_index=True, width="stretch")
+    if total > kept:
+        st.caption(f"Funnel keeps the first {fmt.count(kept)} of the {fmt.count(total)}: "
+                   "enough to see what went wrong and fix it in the file.")
+    words = "rejected rows" if which == "rejected" else "cells read as unknown"
+    stem = result["file"].rsplit(".", 1)[0]
+    st.download_button(
+        f"Download the {words} (CSV)", app_upload.rows_download(upload_id, which),
+        file_name=f"{'rejected' if which == 'rejected' else 'unknown_cells'}_{stem}.csv",
+        mime="text/csv", icon=":material/download:", key=f"{which}_{upload_id}",
+    )
+
 
 results = st.session_state.get("upload_results", [])
 if results:
@@ -138,28 +169,15 @@ for result in results:
         st.caption(f"From {md_text(result['source'])} · as of {fmt.date(result['as_of'])} · "
                    "columns used: " + ", ".join(f"{k} ← '{md_text(v)}'"
                                                for k, v in result["mapping"].items()))
+        if result["rejected"] or result.get("warnings"):
+            with app_state.reader() as cur:
+                kept_rejects, kept_warnings = app_upload.kept_counts(cur, result["upload_id"])
         if result["rejected"]:
-            with app_state.reader() as cur:
-                rejects = app_upload.rejected_rows(cur, result["upload_id"])
             with st.expander(f"See the {fmt.count(result['rejected'])} rejected rows"):
-                st.dataframe(rejects, hide_index=True, width="stretch")
-            st.download_button(
-                "Download the rejected rows (CSV)", app_upload.rejected_csv(rejects),
-                file_name=f"rejected_{result['file'].rsplit('.', 1)[0]}.csv",
-                mime="text/csv", icon=":material/download:", key=f"rejects_{result['upload_id']}",
-            )
+                _paged_rows(result, "rejected", kept_rejects)
         if result.get("warnings"):
-            with app_state.reader() as cur:
-                warned_cells = app_upload.cell_warnings(cur, result["upload_id"])
             with st.expander(f"See the {fmt.count(result['warnings'])} cells read as unknown"):
-                st.dataframe(warned_cells, hide_index=True, width="stretch")
-            st.download_button(
-                "Download the cells read as unknown (CSV)",
-                app_upload.rejected_csv(warned_cells),
-                file_name=f"unknown_cells_{result['file'].rsplit('.', 1)[0]}.csv",
-                mime="text/csv", icon=":material/download:",
-                key=f"warnings_{result['upload_id']}",
-            )
+                _paged_rows(result, "warnings", kept_warnings)
 
 with app_state.reader() as cur:
     channel_values, stage_values = app_upload.unmapped(cur)
@@ -205,14 +223,13 @@ spend_file = st.file_uploader("Spend file (CSV or Excel)", type=app_upload.FILE_
                               key=f"spend_uploader_{spend_round}")
 if spend_file is not None and st.button("Load this spend file", type="primary",
                                         icon=":material/payments:"):
-    _, spend_path = app_upload.keep_file(spend_file.getvalue(), spend_file.name)
-    try:
-        with app_state.writer() as cur:
-            loaded_spend = app_allocation.load_spend_file(cur, spend_path, spend_file.name)
-    except IngestError as exc:
-        loaded_spend = {"file": spend_file.name, "error": exc.message}
-    finally:
-        app_upload.forget_file(spend_path)
+    with app_upload.temp_copies() as keep:
+        _, spend_path = keep(spend_file.getvalue(), spend_file.name)
+        try:
+            with app_state.writer() as cur:
+                loaded_spend = app_allocation.load_spend_file(cur, spend_path, spend_file.name)
+        except IngestError as exc:
+            loaded_spend = {"file": spend_file.name, "error": exc.message}
     st.session_state["spend_result"] = loaded_spend
     st.session_state["spend_round"] = spend_round + 1
     st.rerun()

@@ -6,31 +6,33 @@ No Streamlit widgets here; reads take a cursor, writes take the writer cursor of
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import hashlib
 import json
-import re
-import shutil
-import tempfile
+import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+import streamlit as st
 
 from funnel import format as fmt
+from funnel.app import state as app_state
 from funnel.ingest import synonym_edits as synonym_store
 from funnel.ingest.core import IngestOptions, IngestResult
 from funnel.ingest.mapping import FIELD_LABELS, FIELDS
 from funnel.ingest.upload import ingest_file, preview
 from funnel.safe_text import md_text, neutralise
 from funnel.store import connection as store
+from funnel.store import temp_uploads
 from funnel.synonyms import STAGE_ORDER
 
-UPLOAD_DIR = Path(tempfile.gettempdir()) / "funnel-uploads"
 FILE_TYPES = ["csv", "xlsx", "tsv", "txt"]
 NO_COLUMN = "(not in this file)"
 EDITOR_ROW_PX = 37  # st.data_editor's row height: the mapping table shows every field
+PAGE_ROWS = 100  # rejected rows or warned cells shown at once (an upload keeps up to 10,000)
 
 FIELD_COL = "Field"
 COLUMN_COL = "Column in your file"
@@ -48,24 +50,27 @@ class Detected:
     headers: list[str]
 
 
-def keep_file(data: bytes, name: str) -> tuple[str, Path]:
-    """Write an uploaded file to a private temp folder (until it is loaded, see
-    :func:`forget_file`); returns (sha256, path)."""
-    sha = hashlib.sha256(data).hexdigest()
-    UPLOAD_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
-    folder = UPLOAD_DIR / sha[:32]
-    folder.mkdir(mode=0o700, exist_ok=True)
-    safe = re.sub(r"[^A-Za-z0-9._ -]+", "_", Path(name).name).strip() or "upload.csv"
-    path = folder / safe
-    if not path.exists():
-        path.write_bytes(data)
-    return sha, path
+@contextlib.contextmanager
+def temp_copies() -> Iterator[Callable[[bytes, str], tuple[str, Path]]]:
+    """For one script run of the Upload page: ``keep(data, name)`` writes an uploaded file into
+    this process's private temp folder (funnel.store.temp_uploads) and gives (sha256, path);
+    every copy is deleted when the block ends, however it ends: loaded, refused, an unexpected
+    error, or the tab closed mid-load (Streamlit stops the run by raising inside it). The one
+    raw copy Funnel keeps is the owner-only ``<db>.uploads/<sha256>`` (docs/SECURITY.md)."""
+    with contextlib.ExitStack() as stack:
+        yield lambda data, name: stack.enter_context(temp_uploads.kept(data, name))
 
 
-def forget_file(path: Path) -> None:
-    """Delete the page's temp copy of an upload once it has been loaded. The one raw copy
-    Funnel keeps is the owner-only ``<db>.uploads/<sha256>`` (see docs/SECURITY.md)."""
-    shutil.rmtree(path.parent, ignore_errors=True)
+@st.cache_data(show_spinner=False, max_entries=64)
+def _detected(sha: str, name: str, _path: Path, _db: str) -> Detected:
+    with app_state.reader() as cur:
+        return detect(cur, _path, name)
+
+
+def detect_kept(sha: str, path: Path, name: str) -> Detected:
+    """:func:`detect` for a kept file, cached by its bytes' sha256 and name (the temp copy's
+    path changes from run to run)."""
+    return _detected(sha, name, path, str(app_state.db_path()))
 
 
 def detect(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> Detected:
@@ -229,10 +234,31 @@ def _source_label(source: str) -> str:
     return labels.get(source, fmt.humanize(source))
 
 
-def rejected_rows(con: duckdb.DuckDBPyConnection, upload_id: int) -> pd.DataFrame:
-    """An upload's rejected rows: spreadsheet row, reason, then the row's cells as in the file
-    (personal cells arrive already redacted)."""
-    df = store.fetch_df(con, "uploads/rejected_rows", {"upload_id": upload_id})
+def kept_counts(con: duckdb.DuckDBPyConnection, upload_id: int) -> tuple[int, int]:
+    """(rejected rows, warned cells) an upload kept: all of them up to 10,000 of each."""
+    rejected, warned = store.fetch_one(con, "uploads/kept_row_counts", {"upload_id": upload_id})
+    return int(rejected), int(warned)
+
+
+def pages(rows: int, per_page: int = PAGE_ROWS) -> int:
+    """How many pages ``rows`` rows make (at least 1)."""
+    return max(1, math.ceil(rows / per_page))
+
+
+def _page_params(upload_id: int, page: int | None, per_page: int) -> dict:
+    if page is None:
+        return {"upload_id": upload_id, "limit": None, "offset": 0}
+    return {"upload_id": upload_id, "limit": per_page, "offset": (max(1, page) - 1) * per_page}
+
+
+def rejected_rows(
+    con: duckdb.DuckDBPyConnection, upload_id: int, page: int | None = None,
+    per_page: int = PAGE_ROWS,
+) -> pd.DataFrame:
+    """An upload's rejected rows (one page of ``per_page``, or all it kept when ``page`` is
+    None): spreadsheet row, reason, then the row's cells as in the file (personal cells arrive
+    already redacted)."""
+    df = store.fetch_df(con, "uploads/rejected_rows", _page_params(upload_id, page, per_page))
     cells = pd.DataFrame([_cells(v) for v in df["raw_row"]], index=df.index)
     head = pd.DataFrame({"Row in file": df["row_number"], "Why it was rejected": df["reason"]})
     return pd.concat([head, cells], axis=1)
@@ -248,9 +274,13 @@ def _cells(raw: object) -> dict:
     return value if isinstance(value, dict) else {"Row": str(raw)}
 
 
-def cell_warnings(con: duckdb.DuckDBPyConnection, upload_id: int) -> pd.DataFrame:
-    """An upload's cell warnings: the cells read as unknown while their row loaded."""
-    df = store.fetch_df(con, "uploads/cell_warnings", {"upload_id": upload_id})
+def cell_warnings(
+    con: duckdb.DuckDBPyConnection, upload_id: int, page: int | None = None,
+    per_page: int = PAGE_ROWS,
+) -> pd.DataFrame:
+    """An upload's cell warnings (one page, or all it kept when ``page`` is None): the cells
+    read as unknown while their row loaded."""
+    df = store.fetch_df(con, "uploads/cell_warnings", _page_params(upload_id, page, per_page))
     return pd.DataFrame({
         "Row in file": df["row_number"],
         "Column": df["column_name"],
@@ -264,6 +294,18 @@ def remove_upload(con: duckdb.DuckDBPyConnection, upload_id: int, db: Path) -> d
     from funnel.ingest import replay
 
     return replay.remove_upload(con, upload_id, db)
+
+
+def rows_download(upload_id: int, which: str) -> Callable[[], bytes]:
+    """The CSV of every rejected row (``which`` "rejected") or warned cell ("warnings") an
+    upload kept, made only when the person clicks the download (not on every rerun)."""
+    read = rejected_rows if which == "rejected" else cell_warnings
+
+    def make() -> bytes:
+        with app_state.reader() as cur:
+            return rejected_csv(read(cur, upload_id))
+
+    return make
 
 
 def rejected_csv(rows: pd.DataFrame) -> bytes:

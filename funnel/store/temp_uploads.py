@@ -2,9 +2,10 @@
 
 Each process gets its own folder, ``<tmp>/funnel-uploads-<uid>/<pid>``, owner-only (0700, files
 0600); a folder there that another account owns, or that others may read, is refused rather
-than used. A file is forgotten once its upload ends, loaded or not (the page calls
-:func:`forget` in a ``finally``); folders of processes that are gone (a server killed, a tab
-closed mid-load and the server restarted since) are swept when a process first keeps a file.
+than used. A file waits there only while a script run uses it (:func:`kept`, a context
+manager whose ``finally`` forgets it: loaded, refused, an unexpected error, or the tab closed
+mid-load, which Streamlit ends by raising inside the run); folders of processes that are gone
+(a server killed mid-load) are swept when a process first keeps a file.
 The one copy Funnel keeps after a load is the owner-only ``<db>.uploads/<sha256>``
 (funnel.store.raw_uploads).
 """
@@ -18,6 +19,7 @@ import re
 import shutil
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 _swept = False
@@ -44,16 +46,27 @@ def folder() -> Path:
 
 
 def keep(data: bytes, name: str) -> tuple[str, Path]:
-    """Write an uploaded file's bytes into this process's folder: (sha256, path)."""
+    """Write an uploaded file's bytes into a folder of its own in this process's folder:
+    (sha256, path). Each call gets its own folder (0700), so two sessions with the same file
+    never forget each other's copy."""
     sha = hashlib.sha256(data).hexdigest()
-    where = _private_dir(folder() / sha[:32])
+    where = Path(tempfile.mkdtemp(prefix=f"{sha[:16]}-", dir=folder()))
     safe = re.sub(r"[^A-Za-z0-9._ -]+", "_", Path(name).name).strip() or "upload.csv"
     path = where / safe
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
     return sha, path
+
+
+@contextlib.contextmanager
+def kept(data: bytes, name: str) -> Iterator[tuple[str, Path]]:
+    """:func:`keep` for as long as the block runs, then :func:`forget`, whatever ends it."""
+    sha, path = keep(data, name)
+    try:
+        yield sha, path
+    finally:
+        forget(path)
 
 
 def forget(path: Path) -> None:
