@@ -304,7 +304,8 @@ def _worker_finish(size_dir: str, db: str) -> dict:
         if events < wanted:
             copies = -(-(wanted - events) // events)
             con.execute(
-                "INSERT INTO lead_events SELECT e.lead_key, e.stage, e.occurred_at, e.upload_id "
+                "INSERT INTO lead_events (lead_key, stage, occurred_at, upload_id, seen_first) "
+                "SELECT e.lead_key, e.stage, e.occurred_at, e.upload_id, e.seen_first "
                 "FROM lead_events e CROSS JOIN range($copies) LIMIT $extra",
                 {"copies": copies, "extra": wanted - events},
             )

@@ -291,8 +291,10 @@ def test_forecast_by_days_when_no_moves_are_dated():
     result = forecast.build(dt.date(2026, 3, 15), deals, _moves([]), outcomes, LABELS)
     assert result["method"] == "days"
     weeks = result["totals"].query("horizon == 'weeks' and channel.isna()").iloc[0]
-    # a deal 0 days old: 1/4; one 7 days old: (1/4 - 1/8) / (5/8) = 1/5
-    assert weeks["expected_wins"] == pytest.approx(20 / 4 + 5 / 5)
+    # a deal 0 days old: 1/4 resting on the 8 past leads, so 2 of 8, and the Jeffreys mean
+    # (2 + 0.5) / (8 + 1) = 2.5/9; one 7 days old: (1/4 - 1/8) / (5/8) = 1/5 resting on the 5
+    # still open after day 7, so 1 of 5: (1 + 0.5) / (5 + 1) = 1/4
+    assert weeks["expected_wins"] == pytest.approx(20 * 2.5 / 9 + 5 * 1.5 / 6)
     chance, rests_on = forecast.win_within(outcomes["days"], outcomes["outcome"],
                                            outcomes["leads"], np.array([0, 7, 14]), 28)
     assert chance[:2] == pytest.approx([0.25, 0.2])
