@@ -31,6 +31,7 @@ PAGES = {
         st.Page("app_pages/overview.py", title="Overview", icon=":material/home:", default=True),
         st.Page("app_pages/marketing.py", title="Marketing", icon=":material/campaign:"),
         st.Page("app_pages/sales.py", title="Sales", icon=":material/handshake:"),
+        st.Page("app_pages/pipeline.py", title="Pipeline", icon=":material/timeline:"),
         st.Page("app_pages/weekly.py", title="Weekly pack", icon=":material/event_note:"),
         st.Page("app_pages/allocation.py", title="Allocation", icon=":material/pie_chart:"),
     ],

@@ -1,5 +1,6 @@
 """Sales: are we answering the phone well? Conversion by channel with honest intervals, the
-funnel per channel, time to win, value per lead, cohort maturity and a fair head-to-head.
+funnel per channel, time to win, who converts which channel, why deals are lost, value per lead,
+cohort maturity and a fair head-to-head; every bar, cell and step opens the leads behind it.
 Sales numbers only (lead volume is on the Marketing page)."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import streamlit as st
 from funnel import charts
 from funnel import format as fmt
 from funnel.app import auth as app_auth
+from funnel.app import drill as app_drill
 from funnel.app import findings as app_findings
 from funnel.app import state as app_state
 from funnel.app import tables as app_tables
@@ -80,7 +82,9 @@ if not app_ui.page_needs_data():
     missing = metrics.coverage_notes(app_state.metric("data_coverage"))
 
     app_ui.section("Conversion by channel", "conversion_by_channel")
-    if app_ui.chart(charts.conversion_by_channel, conversion, value_column="leads"):
+    if app_drill.chart(charts.conversion_by_channel, conversion, key="drill_conversion",
+                       value_column="leads"):
+        st.caption("Click a bar to see its leads.")
         with st.expander("See the numbers"):
             st.dataframe(app_tables.conversion_table(conversion), hide_index=True,
                          width="stretch")
@@ -91,9 +95,9 @@ if not app_ui.page_needs_data():
     app_ui.section("Where each channel loses its leads", "funnel_by_channel")
     if missing["funnel"]:
         st.info(missing["funnel"], icon=":material/help_center:")
-    else:
-        app_ui.chart(charts.funnel_by_channel, app_state.metric("funnel_by_channel"), names,
-                     value_column="reached")
+    elif app_drill.chart(charts.funnel_by_channel, app_state.metric("funnel_by_channel"), names,
+                         key="drill_funnel", value_column="reached"):
+        st.caption("Click a step to see the leads that reached it.")
 
     app_ui.section("How fast leads are won", "time_to_win_curve")
     if missing["time_to_win"] and missing["time_to_win"].startswith("Not in the data"):
@@ -103,16 +107,45 @@ if not app_ui.page_needs_data():
         if missing["time_to_win"]:
             st.caption(missing["time_to_win"])
 
+    app_ui.section("Who converts which channel", "conversion_by_owner")
+    owners = app_state.metric("conversion_by_owner")
+    if owners.empty or owners["owner"].isna().all():
+        st.info("Not in the data: these leads' files name no owner (salesperson). Map an "
+                "owner column on the Upload page to see who converts which channel.",
+                icon=":material/help_center:")
+    else:
+        app_drill.chart(charts.owner_conversion, owners, key="drill_owners")
+        st.caption("Grey: fewer than 30 leads, too few to judge. Click a cell to see its "
+                   "leads.")
+        with st.expander("See the numbers"):
+            st.dataframe(app_tables.owner_table(owners), hide_index=True, width="stretch")
+
+    app_ui.section("Why deals are lost", "lost_reasons")
+    lost = app_state.metric("lost_reasons")
+    if lost.empty:
+        st.info("No lost deals in this selection.", icon=":material/filter_alt_off:")
+    elif lost["reason"].isna().all():
+        st.info("Not in the data: these files give no reason the deals were lost. Map a "
+                "lost-reason column on the Upload page (Pipedrive 'Lost reason', Salesforce "
+                "'Loss Reason', HubSpot 'Closed Lost Reason', Zoho 'Reason For Loss').",
+                icon=":material/help_center:")
+    else:
+        named = [r for r in lost["reason"].dropna().unique() if r != charts.OTHER_REASON]
+        app_drill.chart(charts.lost_reasons, lost, key="drill_lost", reasons=named)
+        st.caption("Click a bar to see its deals. The stage each deal was lost at:")
+        st.dataframe(app_tables.lost_reasons_table(lost), hide_index=True, width="stretch")
+
     app_ui.section("Value per lead", "value_per_lead")
-    app_ui.chart(charts.value_per_lead, conversion, value_column="value_per_lead",
-                 empty_message="No deal values in this selection: map a value column on the "
-                 "Upload page to see what a lead is worth.")
+    app_drill.chart(charts.value_per_lead, conversion, key="drill_value",
+                    value_column="value_per_lead",
+                    empty_message="No deal values in this selection: map a value column on "
+                    "the Upload page to see what a lead is worth.")
     if missing["value"]:
         st.caption(missing["value"])
 
     app_ui.section("Cohort maturity: conversion by week the leads came in", "weekly_cohorts")
-    app_ui.chart(charts.weekly_cohorts, app_state.metric("weekly_cohorts"), names,
-                 value_column="leads")
+    app_drill.chart(charts.weekly_cohorts, app_state.metric("weekly_cohorts"), names,
+                    key="drill_cohorts", value_column="leads")
     st.caption(f"The latest {charts.COHORT_WEEKS} weeks of the selection (pick a period in the "
                "sidebar to see earlier ones). Grey cells: weeks too young to judge yet, most of "
                "their wins are still to come.")

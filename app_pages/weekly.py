@@ -8,6 +8,8 @@ channel and owner, as the meeting does.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import streamlit as st
 
 from funnel import format as fmt
@@ -98,6 +100,30 @@ if not app_ui.page_needs_data():
     csv_col.download_button("Tables as CSV (zip)", files["zip"],
                             file_name=f"weekly_{pack.week}_csv.zip", mime="application/zip",
                             icon=":material/table:", width="stretch")
+
+    with st.expander("Send the pack by e-mail every week", icon=":material/schedule_send:"):
+        st.caption("Funnel e-mails the pack (the page as the message, the PDF attached) "
+                   "through your mail server's SMTP settings, kept in .streamlit/secrets.toml "
+                   "or the FUNNEL_SMTP_* variables (see docs/WEEKLY.md). Pick when, then add "
+                   "the line below to the machine's crontab (crontab -e), or the two lines to "
+                   "a systemd timer and its service.")
+        to_col, day_col, time_col = st.columns([3, 1, 1])
+        to = to_col.text_input("Send to", placeholder="you@example.com, partner@example.com",
+                               key="weekly_send_to")
+        day = day_col.selectbox("Every", ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+                                key="weekly_send_day")
+        at = time_col.time_input("At", value=dt.time(7, 30), key="weekly_send_time")
+        if to.strip():
+            try:
+                lines = app_weekly.schedule(to, day, at.strftime("%H:%M"))
+            except ValueError as exc:
+                st.warning(md_text(str(exc)), icon=":material/error:")
+            else:
+                st.markdown("**cron** (one line):")
+                st.code(lines["cron"], language="bash", wrap_lines=True)
+                st.markdown("**systemd**: the timer's line, then the service's:")
+                st.code(lines["systemd"] + "\n" + lines["systemd_exec"], language="ini",
+                        wrap_lines=True)
 
     with st.expander("How to read this: is a change real?"):
         _bullets(weekly_export.tests_note(pack))

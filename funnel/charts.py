@@ -14,6 +14,7 @@ works, in the dashboard, the weekly HTML pack or its PDF.
 
 from __future__ import annotations
 
+import json
 import math
 import zlib
 from collections.abc import Mapping, Sequence
@@ -71,6 +72,14 @@ def channel_color(channel: str) -> str:
     if channel in CHANNEL_COLORS:
         return CHANNEL_COLORS[channel]
     return EXTRA_COLORS[zlib.crc32(str(channel).encode()) % len(EXTRA_COLORS)]
+
+
+def drill(**narrow) -> str:
+    """What a bar, cell or step stands for, as the leads behind it are narrowed
+    (``metrics.leads_behind``'s keywords, None dropped): the last item of a point's customdata,
+    which a page reads back when the point is clicked (``funnel.app.drill``)."""
+    return json.dumps({k: v for k, v in narrow.items() if v is not None}, sort_keys=True,
+                      default=str)
 
 
 def has_rows(df: pd.DataFrame | None, column: str | None = None) -> bool:
@@ -179,6 +188,8 @@ def leads_by_week(df: pd.DataFrame, labels: Mapping[str, str] | None = None) -> 
             "y": part["leads"],
             "name": name,
             "marker": {"color": channel_color(channel)},
+            "customdata": [[drill(channel=channel, week=pd.Timestamp(w).date().isoformat())]
+                           for w in part["week"]],
             "hovertemplate": f"{name}<br>Week of %{{x|%d %b %Y}}: %{{y:,}} leads<extra></extra>",
         })
     return _built(
@@ -206,8 +217,9 @@ def leads_by_channel(df: pd.DataFrame) -> go.Figure:
         "text": text,
         "textposition": "outside",
         "cliponaxis": False,
-        "customdata": df["leads"],
-        "hovertemplate": "%{y}: %{x:.1%} of leads (%{customdata:,})<extra></extra>",
+        "customdata": [[n, drill(channel=c)] for n, c in zip(df["leads"], df["channel"],
+                                                               strict=True)],
+        "hovertemplate": "%{y}: %{x:.1%} of leads (%{customdata[0]:,})<extra></extra>",
     }
     top = float(df["share"].max() or 0)
     return _built(
@@ -349,7 +361,8 @@ def conversion_by_channel(df: pd.DataFrame) -> go.Figure:
             "thickness": 1.6,
             "width": 6,
         },
-        "customdata": list(zip(data["won"], data["leads"], strict=True)),
+        "customdata": [[w, n, drill(channel=c)] for w, n, c in
+                       zip(data["won"], data["leads"], data["channel"], strict=True)],
         "hovertemplate": "%{y}: %{x:.1%} converted (%{customdata[0]:,} won of "
         "%{customdata[1]:,} leads)<extra></extra>",
     }
@@ -424,8 +437,9 @@ def funnel_by_channel(
             "textposition": "outside",
             "cliponaxis": False,
             "textfont": {"size": 14, "color": [LOSS if w else INK for w in worst]},
-            "customdata": part["reached"].fillna(0),
-            "hovertemplate": f"{name}<br>%{{y}}: %{{customdata:,}} leads "
+            "customdata": [[n, drill(channel=channel, reached=stage)] for n, stage in
+                           zip(part["reached"].fillna(0), STAGE_ORDER, strict=True)],
+            "hovertemplate": f"{name}<br>%{{y}}: %{{customdata[0]:,}} leads "
             "(%{x:.0%})<extra></extra>",
             "xaxis": _axis_ref("x", n),
             "yaxis": _axis_ref("y", n),
@@ -543,7 +557,8 @@ def value_per_lead(df: pd.DataFrame) -> go.Figure:
         "text": [f"{fmt.money(v)} per lead" for v in data["value_per_lead"]],
         "textposition": "outside",
         "cliponaxis": False,
-        "customdata": list(zip(data["won_value"], data["leads"], strict=True)),
+        "customdata": [[v, n, drill(channel=c, outcome="won")] for v, n, c in
+                       zip(data["won_value"], data["leads"], data["channel"], strict=True)],
         "hovertemplate": "%{y}: %{x:$,.0f} per lead (won %{customdata[0]:$,.0f} from "
         "%{customdata[1]:,} leads)<extra></extra>",
     }
@@ -583,11 +598,13 @@ def weekly_cohorts(
                 if cell is not None and bool(cell.is_mature) == mature:
                     zr.append(float(cell.conversion_rate))
                     tr.append(fmt.pct(cell.conversion_rate, 0))
-                    hr.append(f"{fmt.count(cell.won)} won of {fmt.count(cell.leads)}")
+                    hr.append([f"{fmt.count(cell.won)} won of {fmt.count(cell.leads)}",
+                               drill(channel=channel,
+                                     week=pd.Timestamp(w).date().isoformat())])
                 else:
                     zr.append(None)
                     tr.append("")
-                    hr.append("")
+                    hr.append(["", ""])
             z.append(zr)
             text.append(tr)
             hover.append(hr)
@@ -605,7 +622,7 @@ def weekly_cohorts(
             "colorscale": [[0, "#f7fbff"], [1, "#5b9bd5"]] if mature else [[0, "#ececec"],
                                                                            [1, "#ececec"]],
             "zmin": 0, "zmax": zmax, "showscale": False,
-            "hovertemplate": "%{y}, leads of week %{x}: %{z:.0%} (%{customdata})"
+            "hovertemplate": "%{y}, leads of week %{x}: %{z:.0%} (%{customdata[0]})"
             + ("" if mature else "<br>Too young to judge: most of its wins are still to come")
             + "<extra></extra>",
         })
@@ -647,6 +664,243 @@ def head_to_head(result: Mapping) -> go.Figure:
     xaxis, margin = _rate_axis(max(highs + [0.05]))
     return _built(traces, height=230, xaxis=xaxis, margin=margin,
                   yaxis=_top_down_axis(names))
+
+
+# --- follow-up questions (issue 17) ----------------------------------------------------------
+
+NO_OWNER = "No owner in the data"
+NO_REASON = "No reason in the data"
+OTHER_REASON = "Other"
+REASON_COLORS = ["#3b6ea8", "#e1812c", "#3a923a", "#c03d3e", "#9372b2", "#845b53", "#d684bd",
+                 "#b5bd61"]
+ALL_CHANNELS = "All channels"
+
+
+def owner_conversion(df: pd.DataFrame, max_channels: int = 8) -> go.Figure:
+    """Which salesperson converts which channel: a grid of owners (rows, most leads first) by
+    channel (columns: all channels first, then the biggest ``max_channels``), each cell the
+    conversion with its lead count; cells with too few leads to judge are grey.
+
+    ``df``: ``metrics.conversion_by_owner`` (owner, channel (None: all channels),
+    channel_label, leads, won, conversion_rate, ci_low, ci_high, too_few).
+    """
+    owners = list(dict.fromkeys(None if pd.isna(o) else o for o in df["owner"]))
+    per_channel = df[df["channel"].notna()]
+    biggest = (per_channel.groupby("channel")["leads"].sum()
+               .sort_values(ascending=False).index[:max_channels])
+    words = dict(zip(per_channel["channel"], per_channel["channel_label"], strict=True))
+    columns = [None, *biggest]
+    column_names = [ALL_CHANNELS, *(_label(c, words) for c in biggest)]
+    row_names = [NO_OWNER if o is None else label_text(str(o)) for o in owners]
+    grid = {(None if pd.isna(r.owner) else r.owner, None if pd.isna(r.channel) else r.channel): r
+            for r in df.itertuples(index=False)}
+
+    def matrix(judged: bool) -> tuple[list, list, list]:
+        z, text, custom = [], [], []
+        for owner in owners:
+            zr, tr, cr = [], [], []
+            for channel in columns:
+                cell = grid.get((owner, channel))
+                if cell is not None and bool(cell.too_few) != judged:
+                    zr.append(float(cell.conversion_rate))
+                    tr.append(f"{fmt.pct(cell.conversion_rate, 0)} ({fmt.count(cell.leads)})")
+                    cr.append([f"{fmt.count(cell.won)} won of {fmt.count(cell.leads)} leads, "
+                               f"95% interval {fmt.pct_range(cell.ci_low, cell.ci_high)}"
+                               + ("" if judged else "; too few leads to judge"),
+                               drill(owner=owner, no_owner=True if owner is None else None,
+                                     channel=channel)])
+                else:
+                    zr.append(None)
+                    tr.append("")
+                    cr.append(["", ""])
+            z.append(zr)
+            text.append(tr)
+            custom.append(cr)
+        return z, text, custom
+
+    top = max(0.05, min(0.8, float(df.loc[~df["too_few"], "conversion_rate"].max()
+                                   if (~df["too_few"]).any() else 0.05)))
+    traces = []
+    for judged in (True, False):
+        z, text, custom = matrix(judged)
+        traces.append({
+            "type": "heatmap", "z": z, "x": column_names, "y": row_names, "text": text,
+            "texttemplate": "%{text}", "customdata": custom, "xgap": 2, "ygap": 2,
+            "textfont": {"size": 14, "color": INK if judged else MUTED},
+            "colorscale": ([[0, "#f7fbff"], [1, "#5b9bd5"]] if judged
+                           else [[0, "#ececec"], [1, "#ececec"]]),
+            "zmin": 0, "zmax": top, "showscale": False,
+            "hovertemplate": "%{y}, %{x}: %{z:.0%} converted (%{customdata[0]})"
+                             "<extra></extra>",
+        })
+    return _built(
+        traces, height=_bar_height(len(owners), per_bar=40, minimum=260),
+        yaxis={**_top_down_axis(row_names), "showgrid": False},
+        xaxis={"side": "top", "showgrid": False, "tickfont": {"size": 14}},
+    )
+
+
+def lost_reasons(df: pd.DataFrame) -> go.Figure:
+    """Why deals are lost, per channel: one bar per channel split by reason (the most common
+    reasons by name, then Other, then no reason given), channels with most lost deals on top.
+
+    ``df``: ``metrics.lost_reasons`` (reason, reason_rank, channel, channel_label,
+    lost_leads, ...).
+    """
+    per = df.groupby(["channel", "channel_label", "reason_rank"], dropna=False, sort=False)[
+        "lost_leads"].sum().reset_index()
+    reasons = (df[["reason", "reason_rank"]].drop_duplicates("reason_rank")
+               .sort_values("reason_rank"))
+    totals = per.groupby("channel", sort=False)["lost_leads"].sum().sort_values(
+        ascending=False)
+    words = dict(zip(per["channel"], per["channel_label"], strict=True))
+    names = [_label(c, words) for c in totals.index]
+    traces = []
+    for i, (reason, rank) in enumerate(zip(reasons["reason"], reasons["reason_rank"],
+                                           strict=True)):
+        missing = reason is None or (isinstance(reason, float) and pd.isna(reason))
+        label = NO_REASON if missing else label_text(str(reason))
+        color = ("#d9d9d9" if missing else MUTED if reason == OTHER_REASON
+                 else REASON_COLORS[i % len(REASON_COLORS)])
+        part = per[per["reason_rank"] == rank].set_index("channel")["lost_leads"]
+        counts = [int(part.get(c, 0)) for c in totals.index]
+        share = [n / int(totals[c]) if totals[c] else 0 for n, c in
+                 zip(counts, totals.index, strict=True)]
+        narrow = ({"no_reason": True} if missing else
+                  {"lost_reason": None if reason == OTHER_REASON else str(reason),
+                   "other_reasons": True if reason == OTHER_REASON else None})
+        traces.append({
+            "type": "bar", "orientation": "h", "name": label, "x": counts, "y": names,
+            "marker": {"color": color},
+            "text": [fmt.pct(v, 0) for v in share],
+            "textposition": "inside", "insidetextanchor": "middle",
+            "customdata": [[n, fmt.pct(v, 0), drill(channel=c, outcome="lost", **narrow)]
+                           for n, v, c in zip(counts, share, totals.index, strict=True)],
+            "hovertemplate": f"%{{y}}: {label}, %{{customdata[0]:,}} lost deals "
+                             "(%{customdata[1]})<extra></extra>",
+        })
+    return _built(
+        traces, height=_bar_height(len(names), per_bar=46, minimum=300), showlegend=True,
+        barmode="stack", yaxis=_top_down_axis(names),
+        xaxis={"title": {"text": "Lost deals"}, "tickformat": ","},
+        legend={"orientation": "h", "y": -0.2, "x": 0, "traceorder": "normal"},
+        uniformtext={"minsize": 12, "mode": "hide"},  # no share squeezed into a thin segment
+    )
+
+
+def open_waiting(df: pd.DataFrame) -> go.Figure:
+    """Where open leads wait: channels (rows, all channels first) by open stage, each cell the
+    open leads there and half of them waiting at least this many days at the stage.
+
+    ``df``: ``stage_time.open_leads_waiting``.
+    """
+    rows = list(dict.fromkeys(None if pd.isna(c) else c for c in df["channel"]))
+    words = dict(zip(df["channel"].dropna(), df.loc[df["channel"].notna(), "channel_label"],
+                     strict=True))
+    names = [ALL_CHANNELS if c is None else _label(c, words) for c in rows]
+    stages = [s for s in STAGE_ORDER if s != "won" and s in set(df["stage"])]
+    grid = {(None if pd.isna(r.channel) else r.channel, r.stage): r
+            for r in df.itertuples(index=False)}
+    z, text, custom = [], [], []
+    for channel in rows:
+        zr, tr, cr = [], [], []
+        for stage in stages:
+            cell = grid.get((channel, stage))
+            if cell is None:
+                zr.append(None)
+                tr.append("")
+                cr.append(["", ""])
+                continue
+            days = cell.median_days_at_stage
+            at_least = "≥ " if cell.at_least_at_stage else ""
+            zr.append(None if pd.isna(days) else float(days))
+            tr.append(f"{fmt.count(cell.open_leads)} · {at_least}{fmt.days(days)}"
+                      if not pd.isna(days) else fmt.count(cell.open_leads))
+            came = fmt.days(cell.median_days_open)
+            cr.append([f"{fmt.count(cell.open_leads)} open leads, half of them at the stage "
+                       f"{at_least}{fmt.days(days)} or more; half came in {came} ago or more",
+                       drill(channel=channel, stage=stage, outcome="open")])
+        z.append(zr)
+        text.append(tr)
+        custom.append(cr)
+    trace = {
+        "type": "heatmap", "z": z, "x": [fmt.stage_label(s) for s in stages], "y": names,
+        "text": text, "texttemplate": "%{text}", "customdata": custom, "xgap": 2, "ygap": 2,
+        "textfont": {"size": 14, "color": INK},
+        "colorscale": [[0, "#fff5eb"], [1, "#fd8d3c"]], "zmin": 0, "showscale": False,
+        "hovertemplate": "%{y} at %{x}: %{customdata[0]}<extra></extra>",
+    }
+    return _built(
+        [trace], height=_bar_height(len(rows), per_bar=40, minimum=260),
+        yaxis={**_top_down_axis(names), "showgrid": False},
+        xaxis={"side": "top", "showgrid": False, "tickfont": {"size": 14}},
+    )
+
+
+def time_in_stage(df: pd.DataFrame) -> go.Figure:
+    """How long leads stay at each stage, all channels: the median days (Kaplan-Meier) as bars
+    with its 95% interval where known; stages the data does not time are left empty.
+
+    ``df``: ``stage_time.time_in_stage`` rows of all channels (channel None).
+    """
+    data = df[df["channel"].isna()].sort_values("position")
+    names = [fmt.stage_label(s) for s in data["stage"]]
+    median = data["median_days"].astype(float)
+    low = data["median_ci_low"].astype(float).fillna(median)
+    high = data["median_ci_high"].astype(float)
+    bars = {
+        "type": "bar", "orientation": "h", "x": median.fillna(0), "y": names,
+        "marker": {"color": "#5b9bd5"},
+        "error_x": {"type": "data", "array": (high - median).clip(lower=0).fillna(0),
+                    "arrayminus": (median - low).clip(lower=0).fillna(0), "color": INK,
+                    "thickness": 1.6, "width": 6},
+        "customdata": [[int(t), int(lft), int(still), int(n)] for t, lft, still, n in
+                       zip(data["stays"], data["left"], data["still_there"],
+                           data["not_in_data"], strict=True)],
+        "hovertemplate": "%{y}: half the stays over within %{x:.1f} days (%{customdata[1]:,} "
+                         "timed stays ended, %{customdata[2]:,} still going, "
+                         "%{customdata[3]:,} not timed in the data)<extra></extra>",
+    }
+    labels = {
+        "type": "scatter", "mode": "text", "x": high.fillna(median).fillna(0), "y": names,
+        "text": [" " + (fmt.days(m) if not pd.isna(m) else "not in the data") for m in median],
+        "textposition": "middle right", "hoverinfo": "skip", "cliponaxis": False,
+    }
+    top = float(high.fillna(median).max()) if median.notna().any() else 1.0
+    return _built([bars, labels], height=_bar_height(len(names), per_bar=52, minimum=240),
+                  yaxis=_top_down_axis(names),
+                  xaxis={"range": [0, max(1.0, top * 1.5)],
+                         "title": {"text": "Days at the stage (median, 95% interval)"}})
+
+
+def forecast_by_channel(df: pd.DataFrame) -> go.Figure:
+    """What is coming per channel: the expected wins of one horizon as bars, with the range
+    8 in 10 outcomes fall in, most first.
+
+    ``df``: ``forecast.forecast(...)["totals"]`` rows of one horizon, channels only.
+    """
+    data = df.sort_values("expected_wins", ascending=False)
+    names = [label_text(str(n)) for n in data["channel_label"]]
+    expected = data["expected_wins"].astype(float)
+    bars = {
+        "type": "bar", "orientation": "h", "x": expected, "y": names,
+        "marker": {"color": [channel_color(c) for c in data["channel"]]},
+        "error_x": {"type": "data",
+                    "array": (data["wins_high"].astype(float) - expected).clip(lower=0),
+                    "arrayminus": (expected - data["wins_low"].astype(float)).clip(lower=0),
+                    "color": INK, "thickness": 1.6, "width": 6},
+        "customdata": [[fmt.count(lo), fmt.count(hi), fmt.count(n), drill(channel=c,
+                                                                         outcome="open")]
+                       for lo, hi, n, c in zip(data["wins_low"], data["wins_high"],
+                                               data["open_deals"], data["channel"],
+                                               strict=True)],
+        "hovertemplate": "%{y}: about %{x:.0f} wins (8 in 10 chances: %{customdata[0]} to "
+                         "%{customdata[1]}) from %{customdata[2]} open deals<extra></extra>",
+    }
+    top = float(data["wins_high"].max() or 1)
+    return _built([bars], height=_bar_height(len(names)), yaxis=_top_down_axis(names),
+                  xaxis={"range": [0, top * 1.15], "title": {"text": "Wins expected "
+                                                                     "(bar: 8 in 10 range)"}})
 
 
 # --- allocation ------------------------------------------------------------------------------

@@ -185,6 +185,44 @@ CHART_HELP: dict[str, dict] = {
         "channel's wins arrive, so their open leads are not failures yet.",
         "metrics": ["weekly_cohorts", "cohort_maturity", "is_mature"],
     },
+    "conversion_by_owner": {
+        "text": "Which salesperson converts which channel: each cell is the share of that "
+        "owner's leads from that channel that became customers, with the lead count in "
+        "brackets. Grey cells have fewer than 30 leads: too few to judge, however good or bad "
+        "they look. Click a cell to see its leads.",
+        "metrics": ["conversion_by_owner"],
+    },
+    "lost_reasons": {
+        "text": "Why each channel's deals were lost, from the lost-reason column of your CRM. "
+        "Reasons spelt alike count as one; the less common ones are 'Other'. The table below "
+        "shows the stage the deals were lost at. Click a bar to see its deals.",
+        "metrics": ["lost_reasons"],
+    },
+    "time_in_stage": {
+        "text": "How long leads stay at each stage before they move on, are won or are lost: "
+        "half the stays are over within the days shown (leads still there count as 'not over "
+        "yet'). Only stays the data dates are timed: it takes two uploads a while apart, or a "
+        "stage history such as Salesforce's OpportunityHistory.",
+        "metrics": ["time_in_stage"],
+    },
+    "open_leads_waiting": {
+        "text": "Where the open leads are now, per channel and stage: how many, and how long "
+        "half of them have waited at that stage (≥: counted from when a file first showed "
+        "them there, so at least that long). Click a cell to see its leads.",
+        "metrics": ["open_leads_waiting"],
+    },
+    "forecast": {
+        "text": "The wins your open deals should bring, from how deals have moved between "
+        "stages so far: about this many, and 8 times in 10 between the two numbers. Keep a "
+        "forecast to see, weeks later, whether the wins that came fell in its range.",
+        "metrics": ["forecast"],
+    },
+    "leads_behind": {
+        "text": "The leads behind any number, under the sidebar's filters: CRM id, channel, "
+        "stage, owner, the day they came in and their value, nothing personal. Download them "
+        "all as CSV to work through them in your CRM.",
+        "metrics": ["leads_behind"],
+    },
 }
 
 CHART_TITLES = {
@@ -202,4 +240,10 @@ CHART_TITLES = {
     "time_to_win_curve": "How fast leads are won (Sales)",
     "value_per_lead": "Value per lead (Sales)",
     "weekly_cohorts": "Cohort maturity (Sales)",
+    "conversion_by_owner": "Who converts which channel (Sales)",
+    "lost_reasons": "Why deals are lost (Sales)",
+    "time_in_stage": "How long leads stay at each stage (Pipeline)",
+    "open_leads_waiting": "Where open leads wait (Pipeline)",
+    "forecast": "What is coming (Pipeline)",
+    "leads_behind": "The leads behind a number (Pipeline)",
 }

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import os
 import pickle
@@ -245,6 +246,76 @@ def head_to_head(a: str, b: str, filters: Filters | None = None) -> dict:
     owners."""
     f = current_filters() if filters is None else filters
     return _head_to_head(handle(), str(db_path()), revision(), a, b, f)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _leads_behind(_con: StoreHandle, db: str, rev: int, narrow: str, filters: Filters,
+                  limit: int) -> pd.DataFrame:
+    with reader(_con) as cur:
+        return metrics.leads_behind(cur, **filters.as_kwargs(), **json.loads(narrow),
+                                    limit=limit)
+
+
+def leads_behind(narrow: dict, filters: Filters | None = None) -> pd.DataFrame:
+    """``metrics.leads_behind`` for a drill-down's ``narrow`` (its keywords) under the
+    sidebar's filters: the newest ``metrics.DRILL_ROWS``, cached by store, revision and both."""
+    f = current_filters() if filters is None else filters
+    return _leads_behind(handle(), str(db_path()), revision(),
+                         json.dumps(narrow, sort_keys=True), f, metrics.DRILL_ROWS)
+
+
+def leads_csv(narrow: dict, filters: Filters | None = None) -> Callable[[], str]:
+    """A callable making the CSV of every lead ``narrow`` picks (up to
+    ``metrics.DRILL_CSV_LIMIT``): a download button runs it on click, off the page's run."""
+    f = current_filters() if filters is None else filters
+    h, db, rev, key = handle(), str(db_path()), revision(), json.dumps(narrow, sort_keys=True)
+
+    def make() -> str:
+        from funnel.app import tables as app_tables
+        from funnel.safe_text import neutralise
+
+        leads = _leads_behind(h, db, rev, key, f, metrics.DRILL_CSV_LIMIT)
+        # a cell a spreadsheet would run as a formula (=, +, -, @) is written as text
+        table = app_tables.leads_table(leads.drop(columns="total")).map(neutralise)
+        return table.to_csv(index=False)
+
+    return make
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _forecast(_con: StoreHandle, db: str, rev: int, filters: Filters) -> dict:
+    from funnel.metrics import forecast as forecast_metric
+
+    with reader(_con) as cur:
+        return forecast_metric.forecast(cur, **filters.as_kwargs())
+
+
+def forecast(filters: Filters | None = None) -> dict:
+    """``funnel.metrics.forecast.forecast`` under the sidebar's filters, cached."""
+    f = current_filters() if filters is None else filters
+    return _forecast(handle(), str(db_path()), revision(), f)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _kept_forecasts(_con: StoreHandle, db: str, rev: int) -> pd.DataFrame:
+    from funnel import forecast_log
+
+    with reader(_con) as cur:
+        return forecast_log.scored(cur)
+
+
+def kept_forecasts() -> pd.DataFrame:
+    """Every kept forecast against the wins that came (``funnel.forecast_log.scored``)."""
+    return _kept_forecasts(handle(), str(db_path()), revision())
+
+
+def keep_forecast() -> int:
+    """Keep the forecast of every open deal (no filter) to score it later; its number."""
+    from funnel import forecast_log
+
+    result = forecast(Filters())
+    with writer() as cur:
+        return forecast_log.keep(cur, result)
 
 
 @st.cache_data(show_spinner=False, max_entries=512)

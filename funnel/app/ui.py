@@ -71,6 +71,14 @@ def draw(fig: go.Figure, config: dict | None = None, key: str | None = None, whe
                                theme=None)
 
 
+def draw_selectable(fig: go.Figure, key: str) -> None:
+    """Draw a figure whose points a click selects (the drill-down reads the selection from
+    ``st.session_state[key]``)."""
+    app_preload.done()
+    st.plotly_chart(fig, config=PLOTLY_CONFIG, key=key, width="stretch", theme=None,
+                    on_select="rerun", selection_mode="points")
+
+
 def first_run() -> None:
     """The welcome on an empty store: the demo data in one click, or the upload page."""
     st.title("Welcome to Funnel")

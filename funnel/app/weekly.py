@@ -49,3 +49,22 @@ def figures(_pack: weekly.WeeklyPack, db: str, rev: int, week: str) -> dict[str,
 def week_label(week: str, default: str | None) -> str:
     text = f"{week} · {iso_week.Week.parse(week).dates()}"
     return text + " (last complete week)" if week == default else text
+
+
+def schedule(recipients: str, weekday: str, time: str) -> dict[str, str]:
+    """The cron line and the systemd timer lines that e-mail the pack every week to
+    ``recipients`` (addresses separated by commas, spaces or semicolons) on ``weekday`` at
+    ``time`` (HH:MM), from this dashboard's folder and store. Raises ``mail.ScheduleError``
+    (or ValueError for a missing address) with a message for the page."""
+    import re
+
+    from funnel.weekly import mail
+
+    addresses = [a for a in re.split(r"[,;\s]+", recipients) if a]
+    if not addresses:
+        raise ValueError("Type at least one address to send the pack to.")
+    bad = [a for a in addresses if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", a)]
+    if bad:
+        raise ValueError(f"Not an e-mail address: {bad[0]}")
+    return mail.schedule_lines(weekday, time,
+                               mail.scheduled_command(addresses, app_state.db_path()))

@@ -16,7 +16,6 @@ settings, the server refused, the store cannot be opened or holds no leads); 2 u
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 import tempfile
 from pathlib import Path
@@ -155,7 +154,7 @@ def _print_schedule(args: argparse.Namespace, recipients: list[str]) -> int:
         weekday, time = mail.parse_schedule(args.schedule)
     except mail.ScheduleError as exc:
         return _fail(2, str(exc))
-    lines = mail.schedule_lines(weekday, time, scheduled_command(recipients, args.db))
+    lines = mail.schedule_lines(weekday, time, mail.scheduled_command(recipients, args.db))
     print(f"# cron (crontab -e), {weekday} at {time} on this machine's clock:")
     print(lines["cron"])
     print("# systemd: the [Timer] line of funnel-weekly.timer (add Persistent=true) and the "
@@ -163,19 +162,6 @@ def _print_schedule(args: argparse.Namespace, recipients: list[str]) -> int:
     print(lines["systemd"])
     print(lines["systemd_exec"])
     return 0
-
-
-def scheduled_command(recipients: list[str], db: Path | None) -> str:
-    """The shell command a schedule runs: from this directory (where .streamlit/secrets.toml
-    is read), this Python, the store named in full."""
-    from funnel.store import connection as store
-
-    path = (db or store.default_db_path()).expanduser().resolve()
-    argv = [sys.executable, "-m", "funnel", "send-weekly"]
-    for address in recipients:
-        argv += ["--to", address]
-    argv += ["--db", str(path)]
-    return f"cd {shlex.quote(str(Path.cwd()))} && {shlex.join(argv)}"
 
 
 def _fail(code: int, message: str) -> int:

@@ -9,7 +9,7 @@ Definitions in plain words: ``docs/METRICS.md``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import duckdb
 import pandas as pd
@@ -113,7 +113,8 @@ def leads_behind(
     con, start=None, end=None, channels=None, owners=None, *, channel: str | None = None,
     stage: str | None = None, reached: str | None = None, outcome: str | None = None,
     owner: str | None = None, no_owner: bool = False, week: DateLike = None,
-    lost_reason: str | None = None, no_reason: bool = False, limit: int = DRILL_ROWS,
+    lost_reason: str | None = None, no_reason: bool = False,
+    other_than: Sequence[str] | None = None, limit: int = DRILL_ROWS,
 ) -> pd.DataFrame:
     """The selection's leads behind a bar, cell or funnel step, nothing personal: CRM id,
     channel and stage (in words), owner, created day, value (as given) and currency; newest
@@ -121,12 +122,15 @@ def leads_behind(
 
     Narrowed by ``channel`` (slug), ``stage`` (current), ``reached`` (a funnel step reached),
     ``outcome`` ('won', 'lost', 'open'), ``owner`` (or ``no_owner``), ``week`` (created week's
-    Monday), ``lost_reason`` (the words lost_reasons shows; or ``no_reason``).
+    Monday), ``lost_reason`` (the words lost_reasons shows; or ``no_reason``; or
+    ``other_than``: a reason given that is none of these words, lost_reasons' "Other").
     """
     params = {**filter_params(start, end, channels, owners), "channel": channel,
               "stage": stage, "reached": reached, "outcome": outcome, "owner_is": owner,
               "no_owner": bool(no_owner), "week": None if week is None else str(week)[:10],
-              "lost_reason": lost_reason, "no_reason": bool(no_reason), "limit": int(limit)}
+              "lost_reason": lost_reason, "no_reason": bool(no_reason),
+              "other_than": None if other_than is None else [str(w) for w in other_than],
+              "limit": int(limit)}
     return store.fetch_df(con, "metrics/leads_behind", params)
 
 

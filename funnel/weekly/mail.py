@@ -382,3 +382,19 @@ def parse_schedule(text: str) -> tuple[str, str]:
         raise ScheduleError(f"--schedule {text!r}: write the day and the time, like \"Mon 07:30\"")
     schedule_lines(parts[0], parts[1], "true")  # checks both
     return parts[0], parts[1]
+
+
+def scheduled_command(recipients: list[str], db: Path | None) -> str:
+    """The shell command a schedule runs: from this directory (where .streamlit/secrets.toml
+    is read), this Python, the store named in full."""
+    import shlex
+    import sys
+
+    from funnel.store import connection as store
+
+    path = (db or store.default_db_path()).expanduser().resolve()
+    argv = [sys.executable, "-m", "funnel", "send-weekly"]
+    for address in recipients:
+        argv += ["--to", address]
+    argv += ["--db", str(path)]
+    return f"cd {shlex.quote(str(Path.cwd()))} && {shlex.join(argv)}"

@@ -11,8 +11,12 @@
 --             $no_owner (BOOLEAN: only leads without an owner), $week (DATE, a created
 --             week's Monday, or NULL), $lost_reason (VARCHAR: the reason's words as shown,
 --             matched on its key, or NULL), $no_reason (BOOLEAN: lost without a reason),
---             $limit (INTEGER).
-WITH picked AS (
+--             $other_than (VARCHAR[] or NULL: a reason given that is none of these, as
+--             lost_reasons' "Other"), $limit (INTEGER).
+WITH named AS (
+    SELECT unnest(coalesce($other_than::VARCHAR[], []::VARCHAR[])) AS words
+),
+picked AS (
     SELECT l.*
     FROM selected_leads($start, $end, $channels, $owners) AS l
     LEFT JOIN lost_reason_map AS m ON m.raw_slug = funnel_slug(l.lost_reason)
@@ -30,6 +34,11 @@ WITH picked AS (
            OR coalesce(m.reason, funnel_slug(l.lost_reason)) IN
               (funnel_slug($lost_reason), $lost_reason))
       AND (NOT $no_reason OR (l.stage = 'lost' AND nullif(funnel_slug(l.lost_reason), '') IS NULL))
+      AND ($other_than IS NULL
+           OR (nullif(funnel_slug(l.lost_reason), '') IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM named AS n
+                               WHERE coalesce(m.reason, funnel_slug(l.lost_reason))
+                                     IN (funnel_slug(n.words), n.words))))
 )
 SELECT
     p.crm_id,
