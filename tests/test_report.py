@@ -45,9 +45,10 @@ def full(fx):
 
 # What the report adds to SPEC 5, each documented in docs/METRICS.md ("head_to_head" only when
 # two channels are compared) and, per allocation item, in docs/ALLOCATION.md ("What comes out").
-EXTRA_TOP = {"as_of", "currency", "data_coverage", "headline", "not_in_the_data"}
+EXTRA_TOP = {"as_of", "currency", "data_coverage", "forecast", "headline", "not_in_the_data"}
 EXTRA_MARKETING = {"lead_volume_vs_previous"}
-EXTRA_SALES = {"open_by_temperature", "time_to_win"}
+EXTRA_SALES = {"open_by_temperature", "time_to_win", "lost_reasons", "time_in_stage",
+               "open_leads_waiting", "longest_waits"}  # and by_owner with by="owner"
 ALLOCATION_ITEM = {
     "channel", "label", "status", "current_share", "recommended_share",
     "current_amount", "recommended_amount",
