@@ -505,10 +505,6 @@ def _lost(rows: list[dict[str, Any]], lost: int) -> list[tuple]:
     blocks: list[tuple] = [("h2", "Why deals are lost")]
     if not rows:
         return [*blocks, ("p", "No deal of this period was lost.")]
-
-    def reason_words(reason: str | None) -> str:
-        return _capital(NO_REASON) if reason is None else reason
-
     reasons: dict[str | None, int] = {}
     for r in rows:  # ordered by the reason's rank: most common first, then Other, then none
         reasons[r["reason"]] = reasons.get(r["reason"], 0) + r["lost_leads"]
@@ -519,24 +515,33 @@ def _lost(rows: list[dict[str, Any]], lost: int) -> list[tuple]:
     if list(reasons) == [None]:
         text = (f"{_count(lost)} deals lost in this period; why is not in the data: the files "
                 "give no reason for any of them ('Lost reason' or a column mapped to it).")
+    return [*blocks, ("p", text), *_lost_tables(rows, reasons)]
+
+
+def _reason_words(reason: str | None) -> str:
+    return _capital(NO_REASON) if reason is None else reason
+
+
+def _lost_tables(rows: list[dict[str, Any]], reasons: dict[str | None, int]) -> list[tuple]:
+    """Lost deals by reason x channel (the 4 biggest channels, the rest together) and by
+    reason x the stage they were lost at."""
     channel_words = {r["channel"]: _channel_words(r["channel"], r["channel_label"])
                      for r in rows}
     stage_words = {r["lost_at"]: ("Not in the data" if r["lost_at"] is None
                                   else r["lost_at_label"]) for r in rows}
     stages = sorted(stage_words, key=lambda s: STAGES.get(s, (len(STAGES) + 1,))[0])
-    by_channel = _grid(rows, "reason", "channel", "lost_leads", reasons, list(channel_words),
-                       most=4)
-    by_stage = _grid(rows, "reason", "lost_at", "lost_leads", reasons, stages)
-    head_channels = [channel_words.get(c, "Other channels") for c in by_channel[0]]
-    return [*blocks, ("p", text),
-            ("p", "Lost deals by reason and channel:"),
+    channels, by_channel = _grid(rows, "reason", "channel", "lost_leads", reasons,
+                                 list(channel_words), most=4)
+    stages, by_stage = _grid(rows, "reason", "lost_at", "lost_leads", reasons, stages)
+    head_channels = [channel_words.get(c, "Other channels") for c in channels]
+    return [("p", "Lost deals by reason and channel:"),
             ("table", ["Reason", "Lost", *head_channels],
-             [[reason_words(k), _count(reasons[k]), *(_count(v) for v in values)]
-              for k, values in by_channel[1]], "lr" + "r" * len(head_channels)),
+             [[_reason_words(k), _count(reasons[k]), *(_count(v) for v in values)]
+              for k, values in by_channel], "lr" + "r" * len(head_channels)),
             ("p", "Lost deals by reason and the stage they were lost at:"),
-            ("table", ["Reason", *(stage_words[st] for st in by_stage[0])],
-             [[reason_words(k), *(_count(v) for v in values)] for k, values in by_stage[1]],
-             "l" + "r" * len(by_stage[0]))]
+            ("table", ["Reason", *(stage_words[st] for st in stages)],
+             [[_reason_words(k), *(_count(v) for v in values)] for k, values in by_stage],
+             "l" + "r" * len(stages))]
 
 
 OTHERS = "others"
@@ -575,38 +580,49 @@ def _stuck(sales: dict[str, Any], missing: dict[str, str], currency: str | None
                                    "lead was won, not the stages it went through, so how long "
                                    "leads stay at a stage cannot be measured.")]
         return []
+    return [*blocks, *_stays(stays), *_stays_per_channel(stays),
+            *_waiting(waiting, sales.get("longest_waits", []), currency)]
+
+
+
+def _stays(stays: list[dict[str, Any]]) -> list[tuple]:
+    """How long leads stay at each open stage, all channels, and how many stays are untimed."""
     every = [r for r in stays if r["channel"] is None]
-    if every:
-        blocks += [
-            ("p", "How long leads stay at each open stage (Kaplan-Meier median: the days by "
-                  "which half the timed stays had ended, the stays still going counted until "
-                  "the as-of date; 'not reached': fewer than half have ended; '?' = not "
-                  "estimable yet):"),
-            ("table", ["Stage", "Stays", "Timed", "Median days (95% interval)",
-                       "Moved on to a later stage", "Median days to the next step"],
-             [[r["stage_label"], _count(r["stays"]), _count(r["left"] + r["still_there"]),
-               _stay(r), _count(r["moved_on"]), _days(r["median_days_to_next_step"])]
-              for r in every], "lrrrrr")]
-        untimed, all_stays = (sum(r[k] for r in every) for k in ("not_in_data", "stays"))
-        if untimed:
-            blocks.append(("p", f"{_count(untimed)} of the {_count(all_stays)} stays are not "
-                                "timed: the files do not date when they began or ended (a "
-                                "lead a file first showed already at the stage, or one that "
-                                "left it for a stage first seen in a file), so they are left "
-                                "out of the medians."))
-        per_channel = [r for r in stays if r["channel"] is not None]
-        channels = list(dict.fromkeys(r["channel"] for r in per_channel))
-        if len(channels) > 1:
-            stages = [r["stage"] for r in every]
-            cell = {(r["channel"], r["stage"]): r for r in per_channel}
-            words = {r["channel"]: _channel_words(r["channel"], r["channel_label"])
-                     for r in per_channel}
-            body = [[words[c], *(_stay(cell[(c, st)], interval=False) if (c, st) in cell
-                                 else "" for st in stages)] for c in channels]
-            blocks += [("p", "Median days at each stage, per channel:"),
-                       ("table", ["Channel", *(r["stage_label"] for r in every)], body,
-                        "l" + "r" * len(stages))]
-    return [*blocks, *_waiting(waiting, sales.get("longest_waits", []), currency)]
+    if not every:
+        return []
+    blocks: list[tuple] = [
+        ("p", "How long leads stay at each open stage (Kaplan-Meier median: the days by which "
+              "half the timed stays had ended, the stays still going counted until the as-of "
+              "date; 'not reached': fewer than half have ended; '?' = not estimable yet):"),
+        ("table", ["Stage", "Stays", "Timed", "Median days (95% interval)",
+                   "Moved on to a later stage", "Median days to the next step"],
+         [[r["stage_label"], _count(r["stays"]), _count(r["left"] + r["still_there"]),
+           _stay(r), _count(r["moved_on"]), _days(r["median_days_to_next_step"])]
+          for r in every], "lrrrrr")]
+    untimed, all_stays = (sum(r[k] for r in every) for k in ("not_in_data", "stays"))
+    if untimed:
+        blocks.append(("p", f"{_count(untimed)} of the {_count(all_stays)} stays are not timed: "
+                            "the files do not date when they began or ended (a lead a file "
+                            "first showed already at the stage, or one that left it for a stage "
+                            "first seen in a file), so they are left out of the medians."))
+    return blocks
+
+
+def _stays_per_channel(stays: list[dict[str, Any]]) -> list[tuple]:
+    """The median days at each stage per channel, when there are two channels or more."""
+    every = [r for r in stays if r["channel"] is None]
+    per_channel = [r for r in stays if r["channel"] is not None]
+    channels = list(dict.fromkeys(r["channel"] for r in per_channel))
+    if len(channels) < 2:
+        return []
+    stages = [r["stage"] for r in every]
+    cell = {(r["channel"], r["stage"]): r for r in per_channel}
+    words = {r["channel"]: _channel_words(r["channel"], r["channel_label"]) for r in per_channel}
+    body = [[words[c], *(_stay(cell[(c, st)], interval=False) if (c, st) in cell else ""
+                         for st in stages)] for c in channels]
+    return [("p", "Median days at each stage, per channel:"),
+            ("table", ["Channel", *(r["stage_label"] for r in every)], body,
+             "l" + "r" * len(stages))]
 
 
 def _stay(r: dict[str, Any], interval: bool = True) -> str:
@@ -652,45 +668,56 @@ def _coming(f: dict[str, Any] | None, currency: str | None) -> list[tuple]:
     blocks: list[tuple] = [("h2", "What is coming")]
     totals = f["totals"]
     if f["as_of"] and totals:
-        blocks.append(("p", f"Forecast from the data as of {f['as_of']} (the latest upload), "
-                            f"read from {METHOD_WORDS.get(f['method'], f['method'])}; each "
-                            f"range holds {round(f['range'] * 10)} in 10 outcomes."))
+        blocks.append(("p", f"Forecast from the data as of {fmt.date(f['as_of'])} (the latest "
+                            f"upload), read from {METHOD_WORDS.get(f['method'], f['method'])}; "
+                            f"each range holds {round(f['range'] * 10)} in 10 outcomes."))
     blocks += [("p", r["sentence"]) for r in totals if r["channel"] is None]
     blocks += [("p", note) for note in f["notes"]]
-    first = [r for r in totals if r["channel"] is not None
-             and r["horizon"] == totals[0]["horizon"]]
-    if first:
-        blocks += [
-            ("p", f"Per channel, {first[0]['horizon_words']} (to "
-                  f"{fmt.date(first[0]['horizon_end'])}):"),
+    if totals:
+        blocks += _coming_per_channel([r for r in totals if r["channel"] is not None
+                                       and r["horizon"] == totals[0]["horizon"]], currency)
+    return [*blocks, *_coming_per_stage(f["stages"]), *_kept(f.get("kept_forecasts", []))]
+
+
+def _coming_per_channel(rows: list[dict[str, Any]], currency: str | None) -> list[tuple]:
+    """One horizon's forecast per channel, the most expected wins first."""
+    if not rows:
+        return []
+    body = [[_channel_words(r["channel"], r["channel_label"]), _count(r["open_deals"]),
+             f"{r['expected_wins']:.1f}", f"{_count(r['wins_low'])} and {_count(r['wins_high'])}",
+             _cash(r["expected_value"], currency),
+             f"{_cash(r['value_low'], currency)} and {_cash(r['value_high'], currency)}"]
+            for r in sorted(rows, key=lambda r: -r["expected_wins"])]
+    return [("p", f"Per channel, {rows[0]['horizon_words']} (to "
+                  f"{fmt.date(rows[0]['horizon_end'])}):"),
             ("table", ["Channel", "Open deals", "Expected wins", "8 in 10 between",
-                       "Expected value", "Value between"],
-             [[_channel_words(r["channel"], r["channel_label"]), _count(r["open_deals"]),
-               f"{r['expected_wins']:.1f}", f"{_count(r['wins_low'])} and "
-               f"{_count(r['wins_high'])}", _cash(r["expected_value"], currency),
-               f"{_cash(r['value_low'], currency)} and {_cash(r['value_high'], currency)}"]
-              for r in sorted(first, key=lambda r: -r["expected_wins"])], "lrrrrr")]
-    stage_rows = f["stages"]
-    if stage_rows:
-        stages = sorted({r["stage"]: r["stage_label"] for r in stage_rows}.items(),
-                        key=lambda s: STAGES.get(s[0], (len(STAGES) + 1,))[0])
-        cell = {(r["channel"], r["stage"]): r for r in stage_rows}
-        words = {r["channel"]: _channel_words(r["channel"], r["channel_label"])
-                 for r in stage_rows}
-        blocks += [
-            ("p", f"Chance an open deal is won within {forecast.FORECAST_WEEKS} weeks, by the "
+                       "Expected value", "Value between"], body, "lrrrrr")]
+
+
+def _coming_per_stage(rows: list[dict[str, Any]]) -> list[tuple]:
+    """The chance an open deal is won within the forecast's weeks, per channel and stage."""
+    if not rows:
+        return []
+    stages = sorted({r["stage"]: r["stage_label"] for r in rows}.items(),
+                    key=lambda s: STAGES.get(s[0], (len(STAGES) + 1,))[0])
+    cell = {(r["channel"], r["stage"]): r for r in rows}
+    words = {r["channel"]: _channel_words(r["channel"], r["channel_label"]) for r in rows}
+    return [("p", f"Chance an open deal is won within {forecast.FORECAST_WEEKS} weeks, by the "
                   "stage it is at (8 in 10 range; 'not in the data': no deal was seen leaving "
                   "that stage):"),
             ("table", ["Channel", *(label for _, label in stages)],
              [[words[c], *(_chance(cell.get((c, st))) for st, _ in stages)] for c in words],
              "l" + "r" * len(stages))]
-    kept = f.get("kept_forecasts", [])
-    ids = sorted({r["forecast_id"] for r in kept})[-KEPT_SHOWN:]
-    shown = [r for r in kept if r["channel"] is None and r["forecast_id"] in ids]
-    if shown:
-        blocks += [("p", "Kept forecasts, scored against the wins that came:"),
-                   *(("p", r["sentence"]) for r in shown)]
-    return blocks
+
+
+def _kept(rows: list[dict[str, Any]]) -> list[tuple]:
+    """The latest few kept forecasts (all channels), scored against the wins that came."""
+    ids = sorted({r["forecast_id"] for r in rows})[-KEPT_SHOWN:]
+    shown = [r for r in rows if r["channel"] is None and r["forecast_id"] in ids]
+    if not shown:
+        return []
+    return [("p", "Kept forecasts, scored against the wins that came:"),
+            *(("p", r["sentence"]) for r in shown)]
 
 
 def _chance(r: dict[str, Any] | None) -> str:
