@@ -407,3 +407,44 @@ def test_cli_report_by_owner(two_weeks):
     assert text.returncode == 0 and "## Sales by owner: who converts which channel?" in text.stdout
     wrong = run_cli("report", "--db", db, "--by", "team", db=two_weeks)
     assert wrong.returncode == 2 and "--by" in wrong.stderr
+
+
+# --- a real export: Maven's sales pipeline (owners and stages, no reasons), against pandas -----
+
+
+def test_maven_report_by_owner_matches_pandas(real_dir, tmp_path):
+    import pandas as pd
+
+    path = real_dir / "maven_crm_sales_opportunities" / "sales_pipeline.csv"
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False).apply(lambda c: c.str.strip())
+    engaged = raw[raw["engage_date"] != ""]  # the rows loaded (no engage date: rejected)
+    db = tmp_path / "maven.duckdb"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("FUNNEL_PII_KEY", raising=False)
+        con = store.connect(db)
+        ingest_file(con, path, IngestOptions(), db_path=db)
+        rep = report.build_report(con, by="owner")
+        con.close()
+    expected = engaged.groupby("sales_agent")["deal_stage"].agg(
+        leads="size", won=lambda s: int((s == "Won").sum()),
+        lost=lambda s: int((s == "Lost").sum()))
+    totals = {r["owner"]: r for r in rep["sales"]["by_owner"] if r["channel"] is None}
+    assert set(totals) == set(expected.index) and len(totals) == 30
+    for owner, row in expected.iterrows():
+        got = totals[owner]
+        assert (got["leads"], got["won"], got["lost"]) == (row["leads"], row["won"], row["lost"])
+        assert got["win_rate"] == pytest.approx(row["won"] / (row["won"] + row["lost"]))
+        assert got["too_few"] is bool(row["leads"] < MIN_LEADS_TO_JUDGE)
+    # the file has no lost-reason column: every lost deal's reason is not in the data
+    lost = int((engaged["deal_stage"] == "Lost").sum())
+    assert sum(r["lost_leads"] for r in rep["sales"]["lost_reasons"]) == lost
+    assert {r["reason"] for r in rep["sales"]["lost_reasons"]} == {None}
+    # the open deals (Engaging) wait at New
+    waiting = [r for r in rep["sales"]["open_leads_waiting"] if r["channel"] is None]
+    assert sum(r["open_leads"] for r in waiting) == int((engaged["deal_stage"] == "Engaging").sum())
+    text = report.render_markdown(rep)
+    assert f"{lost:,} deals lost in this period; why is not in the data" in text
+    # the best conversion (won / leads) among owners with 30 leads or more, by pandas
+    judged = expected[expected["leads"] >= MIN_LEADS_TO_JUDGE]
+    best = (judged["won"] / judged["leads"]).idxmax()
+    assert f"Best conversion among owners with {MIN_LEADS_TO_JUDGE}+ leads: {best}," in text
