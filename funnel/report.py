@@ -153,6 +153,11 @@ def _channel_words(channel: Any, label: Any) -> str:
     return fmt.channel_label(channel, label)
 
 
+def _words(channel: str) -> str:
+    """A channel slug in words, as the dashboard names it ("cold_call" -> "Cold call")."""
+    return _channel_words(channel, None)
+
+
 def _longest_waits(waiting: pd.DataFrame) -> list[dict[str, Any]]:
     """Per channel (all channels first) the stage where its open leads wait longest, with the
     sentence saying so (the channel in words)."""
@@ -313,14 +318,17 @@ def _marketing(m: dict[str, Any]) -> list[tuple]:
     for row in by_channel:
         kinds[row["kind"]] = kinds.get(row["kind"], 0) + row["leads"]
     total = sum(kinds.values())
-    mix = ", ".join(f"{k} {_count(n)} ({_pct(n / total)})" for k, n in sorted(kinds.items()))
+    mix = ", ".join(f"{fmt.kind_label(k).lower()} {_count(n)} ({_pct(n / total)})"
+                    for k, n in sorted(kinds.items()))
     text = (f"{_count(total)} leads from {len(by_channel)} channels; most from "
-            f"{top['channel']} ({_count(top['leads'])}, {_pct(top['share'])}). By kind: {mix}.")
+            f"{_words(top['channel'])} ({_count(top['leads'])}, {_pct(top['share'])}). By kind: "
+            f"{mix}.")
     volume = m.get("lead_volume_vs_previous", [])
     before = sum(r["previous_leads"] for r in volume)
     header, align = ["Channel", "Kind", "Leads", "Share"], "llrr"
     previous = {r["channel"]: r for r in volume}
-    rows = [[r["channel"], r["kind"], _count(r["leads"]), _pct(r["share"])] for r in by_channel]
+    rows = [[r["channel"], fmt.kind_label(r["kind"]), _count(r["leads"]), _pct(r["share"])]
+            for r in by_channel]
     if before:  # without a previous period (e.g. a report over all the data) say nothing
         word = "up" if total > before else "down" if total < before else "no change"
         amount = f" {_pct(abs(total / before - 1))}" if total != before else ""
@@ -328,6 +336,7 @@ def _marketing(m: dict[str, Any]) -> list[tuple]:
         text += f"{word}{amount}."
         header, align = [*header, "vs previous period"], align + "l"
         rows = [[*row, _change(previous.get(row[0]))] for row in rows]
+    rows = [[_words(row[0]), *row[1:]] for row in rows]  # the slug was the key: now its words
     return [*blocks, ("p", text), ("table", header, rows, align), *_weeks(m["leads_by_week"])]
 
 
@@ -358,7 +367,8 @@ def _weeks(rows: list[dict[str, Any]]) -> list[tuple]:
     title = f"Leads per week (last {len(table)} of {len(wide)} weeks, labelled by their Monday):"
     body = [[week, *(_count(v) for v in values)] for week, values in
             zip(table.index, table.to_numpy().tolist(), strict=True)]
-    header = ["Week", *table.columns]
+    header = ["Week", *({"others": "Other channels", "total": "Total"}.get(c) or _words(c)
+                        for c in table.columns)]
     return [("p", title), ("table", header, body, "l" + "r" * len(table.columns))]
 
 
@@ -370,14 +380,15 @@ def _sales(s: dict[str, Any], missing: dict[str, str]) -> list[tuple]:
     sizeable = [r for r in conv if r["leads"] >= MIN_LEADS_FOR_BEST] or conv
     best = max(sizeable, key=lambda r: (r["conversion_rate"] or 0, r["leads"]))
     among = f" among channels with {MIN_LEADS_FOR_BEST}+ leads" if len(sizeable) < len(conv) else ""
-    text = (f"Best conversion{among}: {best['channel']}, {_pct(best['conversion_rate'])} of "
+    text = (f"Best conversion{among}: {_words(best['channel'])}, "
+            f"{_pct(best['conversion_rate'])} of "
             f"{_count(best['leads'])} leads (95% interval {_pct(best['ci_low'])} to "
             f"{_pct(best['ci_high'])}).")
     leads, still_open = sum(r["leads"] for r in conv), sum(r["open"] for r in conv)
     if leads and still_open / leads >= OPEN_SHARE_WARNING:
         text += (f" {_pct(still_open / leads)} of these leads are still open, so these rates "
                  "will still rise: judge channels on older weeks.")
-    rows = [[r["channel"], _count(r["leads"]), _count(r["won"]), _count(r["lost"]),
+    rows = [[_words(r["channel"]), _count(r["leads"]), _count(r["won"]), _count(r["lost"]),
              _count(r["open"]), f"{_pct(r['conversion_rate'])} "
              f"({_pct(r['ci_low'])}-{_pct(r['ci_high'])})", _pct(r["win_rate"]),
              _days(r["median_days_to_win"]), _money(r["won_value"]), _money(r["value_per_lead"])]
@@ -401,10 +412,10 @@ def _funnel(rows: list[dict[str, Any]]) -> list[tuple]:
     body = []
     for channel, reached in by_channel.items():
         leads = reached[stages[0]]
-        body.append([channel, *(f"{_count(reached[st])}" + (
+        body.append([_words(channel), *(f"{_count(reached[st])}" + (
             f" ({_pct(reached[st] / leads)})" if leads and st != stages[0] else "")
             for st in stages)])
-    header = ["Channel", *(st.capitalize() for st in stages)]
+    header = ["Channel", *(fmt.stage_label(st) for st in stages)]
     return [("p", "Funnel: leads that reached each stage (share of the channel's leads):"),
             ("table", header, body, "l" + "r" * len(stages))]
 
@@ -413,7 +424,7 @@ def _time_to_win(rows: list[dict[str, Any]]) -> list[tuple]:
     rows = [r for r in rows if r["wins"]]
     if not rows:
         return []
-    body = [[r["channel"], _count(r["wins"]), _days(r["median_days"], "not reached"),
+    body = [[_words(r["channel"]), _count(r["wins"]), _days(r["median_days"], "not reached"),
              f"{_days(r['median_ci_low'], '?')} to {_days(r['median_ci_high'], '?')}"]
             for r in rows]
     return [("p", "Time to win (Kaplan-Meier: open leads counted until the as-of date, lost "
@@ -426,17 +437,19 @@ def _open(rows: list[dict[str, Any]]) -> list[tuple]:
     if not rows or not sum(r["open_leads"] for r in rows):
         return []
     parts = [f"{_count(r['open_leads'])} {r['temperature']}" for r in rows]
-    body = [[r["temperature"], _count(r["open_leads"]), _money(r["open_value"]),
+    body = [[fmt.TEMPERATURE_LABELS.get(r["temperature"], r["temperature"]),
+             _count(r["open_leads"]), _money(r["open_value"]),
              _days(r["median_age_days"]), r["next_action"] or ""] for r in rows]
     header = ["Temperature", "Open", "Value", "Median age (days)", "Next action"]
     return [("p", f"Open pipeline: {', '.join(parts)}."), ("table", header, body, "lrrrl")]
 
 
 def _head_to_head(h: dict[str, Any]) -> list[tuple]:
-    blocks = [("h2", f"Head-to-head: {h['channel_a']} vs {h['channel_b']}"), ("p", h["sentence"])]
+    a, b = _words(h["channel_a"]), _words(h["channel_b"])
+    blocks = [("h2", f"Head-to-head: {a} vs {b}"), ("p", h["sentence"])]
     if h["a"]["leads"] and h["b"]["leads"]:
-        blocks.append(("p", f"Difference in conversion ({h['channel_a']} minus "
-                            f"{h['channel_b']}): {_points(h['difference_mean'])}, 95% credible "
+        blocks.append(("p", f"Difference in conversion ({a} minus "
+                            f"{b}): {_points(h['difference_mean'])}, 95% credible "
                             f"interval {_points(h['difference_ci_low'])} to "
                             f"{_points(h['difference_ci_high'])} (Beta(1,1) prior, "
                             f"{h['draws']:,} seeded draws)."))
