@@ -285,19 +285,18 @@ def _title(report: dict[str, Any]) -> str:
 
 
 def _blocks(report: dict[str, Any]) -> list[tuple]:
-    head = report["headline"]
+    head, currency = report["headline"], report.get("currency")
     as_of = f"Data as of {report['as_of']}. " if report.get("as_of") else ""
     blocks: list[tuple] = [
         ("h1", _title(report)),
         ("p", f"{as_of}{_count(head['leads'])} leads, {_count(head['won'])} won "
               f"({_pct(head['conversion_rate'])}), {_count(head['open'])} still open; "
-              f"won value {_money(head['won_value'])}."),
+              f"won value {_cash(head['won_value'], currency)}."),
         *_marketing(report["marketing"]),
-        *_sales(report["sales"], report.get("not_in_the_data", {})),
+        *_sales(report["sales"], report.get("not_in_the_data", {}), currency),
     ]
     if head["leads"]:  # the follow-up questions (issue 17); an empty period has none
         sales, missing = report["sales"], report.get("not_in_the_data", {})
-        currency = report.get("currency")
         if "by_owner" in sales:
             blocks += _by_owner(sales["by_owner"], currency)
         blocks += _lost(sales.get("lost_reasons", []), head["lost"])
@@ -372,7 +371,7 @@ def _weeks(rows: list[dict[str, Any]]) -> list[tuple]:
     return [("p", title), ("table", header, body, "l" + "r" * len(table.columns))]
 
 
-def _sales(s: dict[str, Any], missing: dict[str, str]) -> list[tuple]:
+def _sales(s: dict[str, Any], missing: dict[str, str], currency: str | None) -> list[tuple]:
     blocks: list[tuple] = [("h2", "Sales: are we answering it well?")]
     conv = s["conversion_by_channel"]
     if not conv:
@@ -391,7 +390,8 @@ def _sales(s: dict[str, Any], missing: dict[str, str]) -> list[tuple]:
     rows = [[_words(r["channel"]), _count(r["leads"]), _count(r["won"]), _count(r["lost"]),
              _count(r["open"]), f"{_pct(r['conversion_rate'])} "
              f"({_pct(r['ci_low'])}-{_pct(r['ci_high'])})", _pct(r["win_rate"]),
-             _days(r["median_days_to_win"]), _money(r["won_value"]), _money(r["value_per_lead"])]
+             _days(r["median_days_to_win"]), _cash(r["won_value"], currency),
+             _cash(r["value_per_lead"], currency)]
             for r in conv]
     header = ["Channel", "Leads", "Won", "Lost", "Open", "Conversion (95% CI)", "Win rate",
               "Median days to win", "Won value", "Value per lead"]
@@ -399,7 +399,7 @@ def _sales(s: dict[str, Any], missing: dict[str, str]) -> list[tuple]:
              if missing.get(k)]
     return [*blocks, ("p", text), ("table", header, rows, "lrrrrrrrrr"), *_funnel(s["funnel"]),
             *_time_to_win(s.get("time_to_win", [])), *notes,
-            *_open(s.get("open_by_temperature", []))]
+            *_open(s.get("open_by_temperature", []), currency)]
 
 
 def _funnel(rows: list[dict[str, Any]]) -> list[tuple]:
@@ -433,12 +433,12 @@ def _time_to_win(rows: list[dict[str, Any]]) -> list[tuple]:
             ("table", ["Channel", "Wins", "Median days", "95% interval"], body, "lrrr")]
 
 
-def _open(rows: list[dict[str, Any]]) -> list[tuple]:
+def _open(rows: list[dict[str, Any]], currency: str | None) -> list[tuple]:
     if not rows or not sum(r["open_leads"] for r in rows):
         return []
     parts = [f"{_count(r['open_leads'])} {r['temperature']}" for r in rows]
     body = [[fmt.TEMPERATURE_LABELS.get(r["temperature"], r["temperature"]),
-             _count(r["open_leads"]), _money(r["open_value"]),
+             _count(r["open_leads"]), _cash(r["open_value"], currency),
              _days(r["median_age_days"]), r["next_action"] or ""] for r in rows]
     header = ["Temperature", "Open", "Value", "Median age (days)", "Next action"]
     return [("p", f"Open pipeline: {', '.join(parts)}."), ("table", header, body, "lrrrl")]

@@ -277,6 +277,9 @@ def test_the_report_numbers_are_the_metrics(two_weeks, rep):
 
 
 def test_markdown_says_each_answer_in_words(md):
+    # 8 deals; won 2 and 8 (2/8 = 25%), open 1 and 6; 200 + 800 won, in the files' USD
+    assert "8 leads, 2 won (25.0%), 2 still open; won value 1,000 USD." in md
+    assert "cold_call" not in md  # the SPEC 5 sections in words too
     part = follow_up_part(md)
     # no slug: channels and stages in words
     assert "cold_call" not in part and not re.search(r"\breferral\b", part)
