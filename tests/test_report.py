@@ -45,9 +45,10 @@ def full(fx):
 
 # What the report adds to SPEC 5, each documented in docs/METRICS.md ("head_to_head" only when
 # two channels are compared) and, per allocation item, in docs/ALLOCATION.md ("What comes out").
-EXTRA_TOP = {"as_of", "currency", "data_coverage", "headline", "not_in_the_data"}
+EXTRA_TOP = {"as_of", "currency", "data_coverage", "forecast", "headline", "not_in_the_data"}
 EXTRA_MARKETING = {"lead_volume_vs_previous"}
-EXTRA_SALES = {"open_by_temperature", "time_to_win"}
+EXTRA_SALES = {"open_by_temperature", "time_to_win", "lost_reasons", "time_in_stage",
+               "open_leads_waiting", "longest_waits"}  # and by_owner with by="owner"
 ALLOCATION_ITEM = {
     "channel", "label", "status", "current_share", "recommended_share",
     "current_amount", "recommended_amount",
@@ -163,10 +164,12 @@ def test_markdown_reads_as_a_note(full):
     assert md.startswith("# Funnel report: 2024-01-01 to 2024-03-04\n")
     # headline sentence, percentages with one decimal, compact tables
     assert "12 leads, 4 won (33.3%), 5 still open; won value 2,300." in md
-    assert "| referral | inbound | 6 | 50.0% |" in md
-    assert "| referral | 6 | 3 | 1 | 2 | 50.0% (18.8%-81.2%) | 75.0% | 20.5 | 1,500 | 250 |" in md
-    assert "| referral | 6 | 5 (83.3%) | 5 (83.3%) | 4 (66.7%) | 3 (50.0%) |" in md
-    assert "## Head-to-head: referral vs cold_call" in md
+    # channels, kinds and stages in words, never slugs (SPEC 5)
+    assert "| Referral | Inbound | 6 | 50.0% |" in md
+    assert "| Referral | 6 | 3 | 1 | 2 | 50.0% (18.8%-81.2%) | 75.0% | 20.5 | 1,500 | 250 |" in md
+    assert "| Referral | 6 | 5 (83.3%) | 5 (83.3%) | 4 (66.7%) | 3 (50.0%) |" in md
+    assert "## Head-to-head: Referral vs Cold call" in md
+    assert "cold_call" not in md and "| referral |" not in md
     assert "nan" not in md.lower()
 
 
@@ -174,7 +177,7 @@ def test_markdown_vs_previous_period(fx):
     md = report.render_markdown(report.build_report(fx, start="2024-02-01", end="2024-02-29"))
     # 3 leads now, 6 in the 29 days before: down 50.0%; referral 2 from 3: down 33.3%
     assert "brought 6: down 50.0%." in md
-    assert "| referral | inbound | 2 | 66.7% | down 33.3%, from 3 |" in md
+    assert "| Referral | Inbound | 2 | 66.7% | down 33.3%, from 3 |" in md
 
 
 def test_rendered_tables_neutralise_formulas(tmp_path):

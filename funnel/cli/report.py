@@ -17,7 +17,8 @@ def add_report_parser(sub) -> None:
     rep.add_argument("--end", type=iso_date)
     rep.add_argument("--format", choices=["json", "md", "html"], default="json")
     rep.add_argument("--compare", metavar="A,B", help="head-to-head of two channels (slugs)")
-
+    rep.add_argument("--by", choices=["owner"],
+                     help="add conversion and win rate by owner, and by owner x channel")
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -32,7 +33,8 @@ def run_report(args: argparse.Namespace) -> int:
     if args.start and args.end and args.start > args.end:
         raise UsageError("--start is after --end")
     con = open_store(args.db)
-    data = report.build_report(con, start=args.start, end=args.end, compare=compare)
+    data = report.build_report(con, start=args.start, end=args.end, compare=compare,
+                               by=args.by)
     if args.format == "json":
         print(report.render_json(data))
     elif args.format == "md":
