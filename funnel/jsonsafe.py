@@ -19,13 +19,13 @@ def json_float(x: Any) -> float | None:
 
 def json_ready(value: Any) -> Any:
     """``value`` as json.dumps accepts it and reads it back the same: dicts, lists and tuples
-    gone through; None for NaN, infinity and NaT; a date (or a datetime at midnight) as
+    gone through; None for NaN, infinity, NaT and pandas' NA; a date (or a datetime at midnight) as
     YYYY-MM-DD, another datetime in ISO form; numpy scalars and arrays as plain Python."""
     import datetime as dt
 
     if isinstance(value, dict):
         return {k: json_ready(v) for k, v in value.items()}
-    if value is None or type(value).__name__ == "NaTType":
+    if value is None or type(value).__name__ in ("NaTType", "NAType"):  # pandas' missing
         return None
     if isinstance(value, dt.datetime):  # also pandas.Timestamp
         midnight = (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0)

@@ -93,6 +93,7 @@ def insert_leads(con: duckdb.DuckDBPyConnection, leads: list[tuple], upload_id: 
                 "INSERT INTO lead_events (lead_key, stage, occurred_at, upload_id) "
                 "VALUES (?, ?, ?, ?)", [key, event, at, upload_id]
             )
+    store.run(con, "spells/refresh_all")  # the stays the ingest keeps from the events
 
 
 def add_upload(con: duckdb.DuckDBPyConnection, as_of: str | None = AS_OF) -> None:

@@ -268,6 +268,9 @@ def write(
     else:
         _write_leads(con, prepared, options, upload_id)
         store.run(con, "ingest/update_upload_counts", {"upload_id": upload_id})
+    # the stays of the leads this upload gave events to, from all their events (schema/008)
+    store.run(con, "ingest/forget_spells", {"upload_id": upload_id})
+    store.run(con, "ingest/insert_spells", {"upload_id": upload_id})
     if must_load:
         _refuse_if_unusable(con, prepared, options, name, upload_id)
     store.bump_revision(con)

@@ -58,6 +58,7 @@ def save_stage_synonym(con: duckdb.DuckDBPyConnection, raw_value: str, stage: st
         if changed:
             store.run(con, "synonyms/stage_map_events", {"raw_slug": key, "stage": stage})
             store.run(con, "synonyms/stage_map_progress", {"raw_slug": key, "stage": stage})
+            store.run(con, "spells/refresh_all")  # the events changed: their stays too
         store.bump_revision(con)
     return changed
 

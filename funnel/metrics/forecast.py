@@ -143,6 +143,10 @@ def build(
         notes.append("Open deals without a value count as wins but add no money.")
     rng = np.random.default_rng(seed)
     if int(moves.loc[moves["destination"].notna(), "moves"].sum()) >= MIN_MOVES:
+        # a deal's chance rests on its channel and stage alone here: one row for each (a sum
+        # of binomials with one chance is one binomial on their sum)
+        deals = (deals.groupby(["channel", "stage"], sort=False, as_index=False)
+                 [["open_deals", "open_value", "valued"]].sum().assign(days_open=0))
         chances, stages = _by_stages(deals, moves, result["horizons"], rng, draws, notes)
     else:
         result["method"] = "days"
@@ -164,11 +168,17 @@ def build(
 # --- by stages: a chain of weekly rates ------------------------------------------------------
 
 
-def _rates(moves: pd.DataFrame, channel: str | None) -> tuple[dict, dict, dict]:
-    """(moves[stage][destination], exposure days[stage], basis[stage]) for a channel: its own
-    where it has ``MIN_MOVES`` moves out of the stage, else all channels'."""
-    pooled = moves.groupby(["stage", "destination"], dropna=False)[
+def _pooled(moves: pd.DataFrame) -> pd.DataFrame:
+    """All channels' moves and exposure per stage and destination."""
+    return moves.groupby(["stage", "destination"], dropna=False)[
         ["moves", "exposure_days"]].sum().reset_index()
+
+
+def _rates(moves: pd.DataFrame, channel: str | None,
+           pooled: pd.DataFrame | None = None) -> tuple[dict, dict, dict]:
+    """(moves[stage][destination], exposure days[stage], basis[stage]) for a channel: its own
+    where it has ``MIN_MOVES`` moves out of the stage, else all channels' (``pooled``)."""
+    pooled = _pooled(moves) if pooled is None else pooled
     own = moves[moves["channel"] == channel]
     counts, exposure, basis = {}, {}, {}
     for stage in OPEN_STAGES:
@@ -226,9 +236,10 @@ def _by_stages(deals, moves, spans, rng, draws, notes) -> tuple[dict, pd.DataFra
     chances = {h.key: {"mean": np.zeros(len(deals)), "draws": np.zeros((draws, len(deals)))}
                for h in spans}
     rows = []
+    pooled = _pooled(moves)
     for channel, idx in deals.groupby("channel", sort=False).groups.items():
         idx = np.asarray(idx)
-        counts, exposure, basis = _rates(moves, channel)
+        counts, exposure, basis = _rates(moves, channel, pooled)
         at = deals.loc[idx, "stage"].map(OPEN_STAGES.index).to_numpy()
         q_mean = _generator(counts, exposure)
         q_draws = _generator(counts, exposure, rng, draws)

@@ -16,10 +16,17 @@
 WITH named AS (
     SELECT unnest(coalesce($other_than::VARCHAR[], []::VARCHAR[])) AS words
 ),
+-- each distinct reason slugged once (not once per lead), with the owner's synonym for it
+reasons AS (
+    SELECT r.lost_reason, r.reason_slug, coalesce(m.reason, r.reason_slug) AS reason_key
+    FROM (SELECT lost_reason, funnel_slug(lost_reason) AS reason_slug
+          FROM (SELECT DISTINCT lost_reason FROM leads WHERE lost_reason IS NOT NULL)) AS r
+    LEFT JOIN lost_reason_map AS m ON m.raw_slug = r.reason_slug
+),
 picked AS (
     SELECT l.*
     FROM selected_leads($start, $end, $channels, $owners) AS l
-    LEFT JOIN lost_reason_map AS m ON m.raw_slug = funnel_slug(l.lost_reason)
+    LEFT JOIN reasons AS r ON r.lost_reason = l.lost_reason
     WHERE ($channel IS NULL OR l.channel = $channel)
       AND ($stage IS NULL OR l.stage = $stage)
       AND ($reached IS NULL OR l.furthest_position
@@ -31,14 +38,12 @@ picked AS (
       AND (NOT $no_owner OR l.owner IS NULL)
       AND ($week IS NULL OR date_trunc('week', l.created_at)::DATE = $week::DATE)
       AND ($lost_reason IS NULL
-           OR coalesce(m.reason, funnel_slug(l.lost_reason)) IN
-              (funnel_slug($lost_reason), $lost_reason))
-      AND (NOT $no_reason OR (l.stage = 'lost' AND nullif(funnel_slug(l.lost_reason), '') IS NULL))
+           OR r.reason_key IN (funnel_slug($lost_reason), $lost_reason))
+      AND (NOT $no_reason OR (l.stage = 'lost' AND nullif(r.reason_slug, '') IS NULL))
       AND ($other_than IS NULL
-           OR (nullif(funnel_slug(l.lost_reason), '') IS NOT NULL
+           OR (nullif(r.reason_slug, '') IS NOT NULL
                AND NOT EXISTS (SELECT 1 FROM named AS n
-                               WHERE coalesce(m.reason, funnel_slug(l.lost_reason))
-                                     IN (funnel_slug(n.words), n.words))))
+                               WHERE r.reason_key IN (funnel_slug(n.words), n.words))))
 )
 SELECT
     p.crm_id,

@@ -13,11 +13,20 @@
 -- Parameters: $start, $end (DATE or NULL = unbounded; created_at::DATE inclusive),
 --             $channels, $owners (VARCHAR[] or NULL = all); $top (INTEGER), $min_leads
 --             (INTEGER).
-WITH lost AS (
-    SELECT l.lead_key, l.channel, l.stage_raw, l.furthest_position,
-           nullif(funnel_slug(l.lost_reason), '') AS reason_slug, l.lost_reason
+WITH lost_leads AS (
+    SELECT l.lead_key, l.channel, l.stage_raw, l.furthest_position, l.lost_reason
     FROM selected_leads($start, $end, $channels, $owners) AS l
     WHERE l.stage = 'lost'
+),
+-- each distinct reason is slugged once, not once per deal
+reason_slugs AS (
+    SELECT lost_reason, nullif(funnel_slug(lost_reason), '') AS reason_slug
+    FROM (SELECT DISTINCT lost_reason FROM lost_leads WHERE lost_reason IS NOT NULL)
+),
+lost AS (
+    SELECT o.*, r.reason_slug
+    FROM lost_leads AS o
+    LEFT JOIN reason_slugs AS r ON r.lost_reason = o.lost_reason
 ),
 file_stages AS (
     SELECT stage_raw, funnel_stage_of(stage_raw) AS stage
