@@ -290,6 +290,7 @@ def _write_leads(con, prepared: Prepared, options: IngestOptions, upload_id: int
     )
     store.run(con, "ingest/delete_replaced_leads")
     store.run(con, "ingest/insert_leads", {"upload_id": upload_id})
+    store.run(con, "ingest/own_channels")
     store.run(con, "ingest/insert_events", {"upload_id": upload_id})
     con.execute(
         ingest_sql.redacted_rows_table(mapping.personal_columns),
