@@ -30,7 +30,43 @@ files = st.file_uploader(
     key=f"uploader_{round_no}",
 )
 
-plans = []
+
+
+def _preview(prev) -> None:
+    """What loading the file as mapped above will do: what stops it first, with the fix on
+    this page, then the counts, the reasons, and how each column's cells are read."""
+    st.markdown("##### What loading it will do")
+    if prev.problem:
+        st.error("This file cannot be loaded as it is: " + md_text(prev.problem),
+                 icon=":material/block:")
+    fix = app_upload.fix_words(prev.fixes)
+    if fix:
+        (st.warning if prev.problem else st.info)(fix, icon=":material/lightbulb:")
+    if prev.already_ingested:
+        st.info("This file was already loaded with these settings: loading it again changes "
+                "nothing.", icon=":material/check_circle:")
+    elif prev.replaces:
+        st.info("This file was loaded before with other settings: loading it now replaces "
+                "what it said then.", icon=":material/published_with_changes:")
+    if prev.read:
+        load, reject, dup, warn = st.columns(4)
+        load.metric("Rows that will load", fmt.count(prev.loaded))
+        reject.metric("Rows that will be rejected", fmt.count(prev.rejected))
+        dup.metric("Duplicate rows", fmt.count(prev.duplicate))
+        warn.metric("Cells that will read as unknown", fmt.count(prev.warnings))
+    if prev.reject_reasons:
+        st.markdown("Why rows will be rejected:\n"
+                    + "\n".join(app_upload.reason_lines(prev.reject_reasons, "rows")))
+    if prev.warning_reasons:
+        st.markdown("Why cells will be read as unknown (their rows still load):\n"
+                    + "\n".join(app_upload.reason_lines(prev.warning_reasons, "cells")))
+    readings = app_upload.readings_table(prev)
+    if len(readings):
+        st.caption("How Funnel will read your columns (their commonest values):")
+        st.dataframe(readings, hide_index=True, width="stretch")
+
+
+plans, blocked = [], []
 # Each upload is copied to a private temp folder for this run only: the copies are deleted when
 # the block ends, whatever ends it (loaded, refused, an error, the tab closed mid-load).
 with app_upload.temp_copies() as keep:
@@ -83,11 +119,21 @@ with app_upload.temp_copies() as keep:
             options, notes = app_upload.options_from_table(edited, detected, as_of, no_means_open)
             for note in notes:
                 st.warning(md_text(note), icon=":material/warning:")
-            plans.append((upload.name, path, options))
+            with st.spinner(f"Reading {md_text(upload.name)} as it would be loaded…"):
+                prev = app_upload.preview_kept(sha, path, upload.name, options)
+            _preview(prev)
+            if prev.usable:
+                plans.append((upload.name, path, options))
+            else:
+                blocked.append(upload.name)
 
-    if plans:
-        label = "Load this file" if len(plans) == 1 else f"Load these {len(plans)} files"
-        if st.button(label, type="primary", icon=":material/upload:"):
+    if plans or blocked:
+        count = len(plans) or len(blocked)
+        label = "Load this file" if count == 1 else f"Load these {count} files"
+        if blocked:
+            st.caption("Not loaded until fixed as said above: "
+                       + ", ".join(md_text(n) for n in blocked) + ".")
+        if st.button(label, type="primary", icon=":material/upload:", disabled=not plans):
             bar = st.progress(0.0, text="Starting…")
             results = []
             for number, (name, path, options) in enumerate(plans, start=1):

@@ -4,12 +4,14 @@ Expected numbers are worked out by hand from the files written here."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 import pytest
 from test_app import assert_clean, button, metric_value, run_page
 
 from funnel.app import upload as app_upload
+from funnel.ingest.mapping import FIELDS
 from funnel.store import temp_uploads
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
@@ -114,3 +116,98 @@ def test_rejected_rows_are_shown_a_page_at_a_time(demo_db, private_tmp):
     # the download holds every rejected row kept, made when clicked
     csv_text = app_upload.rows_download(upload_id, "rejected")().decode("utf-8-sig")
     assert len(csv_text.strip().splitlines()) == 1 + 250
+
+
+# --- issue 14, item 1 and 2: the preview tells the truth before Load -------------------------
+
+LEADS_NO_DATES = (
+    "Prospect ID,Lead Source,Converted\n"
+    "x1,Google,1\nx2,Google,0\nx3,Reference,1\nx4,Reference,0\nx5,Reference,0\n"
+)
+
+
+def page_words(at) -> str:
+    """Every piece of text the page shows a person (Markdown, alerts, captions, labels)."""
+    parts = [e.value for kind in ("markdown", "caption", "error", "warning", "info", "success")
+             for e in getattr(at, kind)]
+    parts += [b.label for b in at.button] + [m.label for m in at.metric]
+    for frame in at.dataframe:
+        parts += [str(v) for v in frame.value.to_numpy().ravel()]
+    return "\n".join(parts)
+
+
+def set_cells(at, key: str, edits: dict) -> None:
+    """Edit the mapping table ``key`` as a person would: {row: {column: value}}."""
+    at.session_state[key] = {"edited_rows": edits, "added_rows": [], "deleted_rows": []}
+    at.run()
+
+
+def readings(at) -> dict[str, str]:
+    """Field -> 'value → reading · ...' from the preview's table of sample values."""
+    table = [d.value for d in at.dataframe if "Sample values → read as" in d.value.columns][0]
+    return dict(zip(table["Field"], table["Sample values → read as"], strict=True))
+
+
+def test_a_file_without_dates_is_stopped_before_load_with_the_box_to_fill(demo_db, private_tmp):
+    at = run_page("app_pages/upload.py")
+    data = LEADS_NO_DATES.encode()
+    at.file_uploader[0].set_value(("Leads.csv", data, "text/csv")).run()
+    assert not at.exception
+    # before anything is loaded: what stops the file, first, and the box that fixes it
+    assert len(at.error) == 1 and "no date the lead came in" in at.error[0].value
+    fix = " ".join(w.value for w in at.warning)
+    assert "**Fixed value for every row** box of **Date the lead came in**" in fix
+    assert metric_value(at, "Rows that will load") == "0"
+    assert metric_value(at, "Rows that will be rejected") == "5"
+    assert button(at, "Load this file").disabled
+    words = page_words(at)
+    assert "--set" not in words and "--map" not in words
+    # what each column will be read as: 3 zeros and 2 ones, the commonest first
+    assert readings(at)["Converted (yes / no)"] == "0 → lost  ·  1 → won"
+    assert "Reference → Referral" in readings(at)["Channel (lead source)"]
+
+    key = f"mapping_{hashlib.sha256(data).hexdigest()[:16]}"
+    set_cells(at, key, {FIELDS.index("created_at"): {"Fixed value for every row": "2024-01-01"}})
+    assert_clean(at)
+    assert metric_value(at, "Rows that will load") == "5"
+    assert metric_value(at, "Rows that will be rejected") == "0"
+    assert not button(at, "Load this file").disabled
+    history = [d.value for d in at.dataframe if "Rows read" in d.value.columns][0]
+    assert "Leads.csv" not in set(history["File"])  # the preview wrote nothing
+    button(at, "Load this file").click().run()
+    assert_clean(at)
+    assert metric_value(at, "Loaded") == "5"
+    assert any("a 'no' was read as lost" in c.value for c in at.caption)
+
+
+SAMPLES_CSV = (
+    "Lead ID,Lead Source,Created,Converted,Amount,day\n"
+    "s1,Cold-Call,12/03/21,yes,\"$1,200.50\",Mon\n"
+    "s2,Cold-Call,25/03/21,no,N/A,Tue\n"
+    "s3,Web Research,25/03/21,no,abc,Wed\n"
+)
+
+
+def test_the_preview_shows_sample_values_and_how_they_are_read(demo_db, private_tmp):
+    at = run_page("app_pages/upload.py")
+    data = SAMPLES_CSV.encode()
+    at.file_uploader[0].set_value(("samples.csv", data, "text/csv")).run()
+    assert_clean(at)
+    read = readings(at)
+    # 25/03/21 can only be day-first: the column is day-first, 12/03/21 is 12 March 2021
+    assert read["Date the lead came in"] == "25/03/21 → 25 Mar 2021  ·  12/03/21 → 12 Mar 2021"
+    assert read["Converted (yes / no)"] == "no → lost  ·  yes → won"
+    assert read["Channel (lead source)"] == ("Cold-Call → Cold call  ·  "
+                                             "Web Research → Organic search")
+    # 'N/A' is an empty cell, not a sample; 'abc' is no amount (a warned cell, the row loads)
+    assert read["Deal value"] == ("$1,200.50 → 1,200.50  ·  "
+                                  "abc → not an amount: unknown (the row loads without it)")
+    assert metric_value(at, "Rows that will load") == "3"
+    assert metric_value(at, "Cells that will read as unknown") == "1"
+    assert any("**1 cell** in 'Amount' (first in row 4)" in m.value for m in at.markdown)
+
+    # picking 'day' as the Converted column shows at once that nothing in it is a yes or no
+    key = f"mapping_{hashlib.sha256(data).hexdigest()[:16]}"
+    set_cells(at, key, {FIELDS.index("converted"): {"Column in your file": "day"}})
+    assert "Mon → neither yes nor no" in readings(at)["Converted (yes / no)"]
+    assert metric_value(at, "Cells that will read as unknown") == "4"  # 3 days + 'abc'

@@ -23,6 +23,7 @@ from funnel.app import state as app_state
 from funnel.ingest import synonym_edits as synonym_store
 from funnel.ingest.core import IngestOptions, IngestResult
 from funnel.ingest.mapping import FIELD_LABELS, FIELDS
+from funnel.ingest.preview import HIDDEN_FIELDS, FilePreview, dry_run
 from funnel.ingest.upload import ingest_file, preview
 from funnel.safe_text import md_text, neutralise
 from funnel.store import connection as store
@@ -157,10 +158,52 @@ def fix_words(fixes) -> str:
         (needed if fix.needed else better).append(text)
     parts = []
     if needed:
-        parts.append("To load it, " + " and ".join(needed) + ", then load again.")
+        parts.append("To load it, " + " and ".join(needed) + ", then load it.")
     if better:
         parts.append("For true figures, also " + "; ".join(better) + ".")
     return " ".join(parts)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _previewed(sha: str, name: str, fingerprint: str, revision: int, _path: Path,
+               _options: IngestOptions, _db: str) -> FilePreview:
+    with app_state.writer() as cur:  # written in a transaction that is rolled back
+        return dry_run(cur, _path, _options, name, Path(_db))
+
+
+def preview_kept(sha: str, path: Path, name: str, options: IngestOptions) -> FilePreview:
+    """What loading a kept file with ``options`` would do (funnel.ingest.preview.dry_run),
+    cached by its bytes, name, options and the store's revision."""
+    return _previewed(sha, name, options.fingerprint(), app_state.revision(), path, options,
+                      str(app_state.db_path()))
+
+
+def readings_table(prev: FilePreview) -> pd.DataFrame:
+    """One row per column the load reads: the field, the column, and its commonest cells with
+    what each is read as (``yes → won``)."""
+    rows = []
+    for fld in FIELDS:
+        column = prev.columns.get(fld)
+        if column is None:
+            continue
+        samples = prev.samples.get(fld, [])
+        if fld in HIDDEN_FIELDS:
+            read = f"not shown ({HIDDEN_FIELDS[fld]})"
+        elif not samples:
+            read = "every cell is empty"
+        else:
+            read = "  ·  ".join(f"{s.value} → {s.read_as}" for s in samples)
+        rows.append({FIELD_COL: FIELD_LABELS[fld], COLUMN_COL: column,
+                     "Sample values → read as": read})
+    return pd.DataFrame(rows, columns=[FIELD_COL, COLUMN_COL, "Sample values → read as"])
+
+
+def reason_lines(reasons, what: str) -> list[str]:
+    """Markdown bullets for the commonest reasons rows are rejected (``what`` "rows") or cells
+    read as unknown ("cells"): the count, the first row, the reason as the file's words."""
+    return [f"- **{fmt.count(r.count)} {what if r.count != 1 else what[:-1]}**"
+            + (f" in '{md_text(r.column)}'" if r.column and what == "cells" else "")
+            + f" (first in row {r.example_row}): {md_text(r.reason)}" for r in reasons]
 
 
 def ingest(
