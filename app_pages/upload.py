@@ -81,10 +81,24 @@ with app_upload.temp_copies() as keep:
                 continue
             st.markdown(f"Looks like an export from **{md_text(detected.source_label)}**, with "
                         f"{len(detected.headers)} columns. Check which column feeds each field; "
-                        "change any that is wrong, then load.")
+                        "change any that is wrong (pick **(not in this file)** to leave a "
+                        "column out), then load.")
+            with app_state.reader() as cur:
+                saved = app_upload.saved_mapping(cur, detected)
+            editor_key = f"mapping_{sha[:16]}" + ("_saved" if saved else "")
+            if saved:
+                note, reset = st.columns([4, 1], vertical_alignment="center")
+                note.info(app_upload.saved_words(saved), icon=":material/bookmark:")
+                if reset.button("Reset", key=f"reset_{sha[:16]}", icon=":material/restart_alt:",
+                                help="Forget your saved mapping for files with these columns "
+                                "and start again from what Funnel detects."):
+                    with app_state.writer() as cur:
+                        app_upload.forget_mapping(cur, detected)
+                    st.session_state.pop(editor_key, None)
+                    st.rerun()
             edited = st.data_editor(
-                app_upload.mapping_table(detected),
-                key=f"mapping_{sha[:16]}",
+                app_upload.mapping_table(detected, saved),
+                key=editor_key,
                 hide_index=True,
                 height=app_upload.EDITOR_ROW_PX * (len(app_upload.FIELD_LABELS) + 1) + 3,
                 width="stretch",
@@ -112,6 +126,7 @@ with app_upload.temp_copies() as keep:
                 reading = st.radio(
                     "This file's only outcome is a yes/no column. A lead marked 'no' is:",
                     ["Lost", "Still open"], key=f"no_means_{sha[:16]}", horizontal=True,
+                    index=1 if saved and saved.no_means_open else 0,
                     help="Most lead lists mark a lead 'no' once it did not buy: lost. Choose "
                     "'still open' if 'no' only means 'not yet'.",
                 )
@@ -123,7 +138,7 @@ with app_upload.temp_copies() as keep:
                 prev = app_upload.preview_kept(sha, path, upload.name, options)
             _preview(prev)
             if prev.usable:
-                plans.append((upload.name, path, options))
+                plans.append((upload.name, path, options, detected))
             else:
                 blocked.append(upload.name)
 
@@ -136,12 +151,13 @@ with app_upload.temp_copies() as keep:
         if st.button(label, type="primary", icon=":material/upload:", disabled=not plans):
             bar = st.progress(0.0, text="Starting…")
             results = []
-            for number, (name, path, options) in enumerate(plans, start=1):
+            for number, (name, path, options, detected) in enumerate(plans, start=1):
                 bar.progress((number - 1) / len(plans), text=f"Loading {md_text(name)} ({number} "
                              f"of {len(plans)})…")
                 try:
                     with app_state.writer() as cur:
                         result = app_upload.ingest(cur, path, options, name, app_state.db_path())
+                        app_upload.remember_mapping(cur, detected, options, name)
                     results.append(app_upload.result_summary(result))
                 except IngestError as exc:
                     results.append(app_upload.error_summary(name, exc))

@@ -211,3 +211,63 @@ def test_the_preview_shows_sample_values_and_how_they_are_read(demo_db, private_
     set_cells(at, key, {FIELDS.index("converted"): {"Column in your file": "day"}})
     assert "Mon → neither yes nor no" in readings(at)["Converted (yes / no)"]
     assert metric_value(at, "Cells that will read as unknown") == "4"  # 3 days + 'abc'
+
+
+# --- issue 14, item 3: mappings are remembered per export shape; a detected column un-mapped --
+
+SHAPED_CSV = (
+    "Lead ID,Lead Source,Where from,Created Date,Lead Status\n"
+    "m1,Google,Referral,2026-11-02,New\n"
+    "m2,Google,Cold call,2026-11-03,Qualified\n"
+)
+
+
+def column_of(at, key: str) -> dict[str, str]:
+    table = at.data_editor(key=key).value
+    return dict(zip(table["Field"], table["Column in your file"], strict=True))
+
+
+def test_a_mapping_is_remembered_for_the_next_file_of_that_shape_and_can_be_reset(
+        demo_db, private_tmp):
+    at = run_page("app_pages/upload.py")
+    first = SHAPED_CSV.encode()
+    at.file_uploader[0].set_value(("week1.csv", first, "text/csv")).run()
+    key = f"mapping_{hashlib.sha256(first).hexdigest()[:16]}"
+    assert column_of(at, key)["Channel (lead source)"] == "Lead Source"  # detected
+    set_cells(at, key, {FIELDS.index("channel"): {"Column in your file": "Where from"}})
+    assert not any("saved mapping" in i.value for i in at.info)
+    button(at, "Load this file").click().run()
+    assert_clean(at)
+
+    # next week's export: other rows, the same columns in another order
+    second = (b"Where from,Lead ID,Lead Source,Created Date,Lead Status\n"
+              b"Referral,m3,Google,2026-11-09,New\n")
+    at.file_uploader[0].set_value(("week2.csv", second, "text/csv")).run()
+    assert_clean(at)
+    saved_key = f"mapping_{hashlib.sha256(second).hexdigest()[:16]}_saved"
+    assert column_of(at, saved_key)["Channel (lead source)"] == "Where from"
+    words = " ".join(i.value for i in at.info)
+    assert "Using your saved mapping from" in words and "week1.csv" in words
+    assert readings(at)["Channel (lead source)"] == "Referral → Referral"
+
+    button(at, "Reset").click().run()
+    assert_clean(at)
+    assert not any("saved mapping" in i.value for i in at.info)
+    plain_key = f"mapping_{hashlib.sha256(second).hexdigest()[:16]}"
+    assert column_of(at, plain_key)["Channel (lead source)"] == "Lead Source"
+
+
+def test_a_detected_column_can_be_left_out(demo_db, private_tmp):
+    at = run_page("app_pages/upload.py")
+    data = SHAPED_CSV.encode()
+    at.file_uploader[0].set_value(("unmap.csv", data, "text/csv")).run()
+    key = f"mapping_{hashlib.sha256(data).hexdigest()[:16]}"
+    set_cells(at, key, {FIELDS.index("channel"): {"Column in your file": "(not in this file)"}})
+    assert_clean(at)
+    assert "Channel (lead source)" not in readings(at)
+    # the page advises a channel column, in its own words
+    assert any("where each lead came from" in i.value for i in at.info)
+    button(at, "Load this file").click().run()
+    assert_clean(at)
+    used = " ".join(c.value for c in at.caption)
+    assert "Lead Source" not in used and "Channel" not in used

@@ -20,6 +20,7 @@ import streamlit as st
 
 from funnel import format as fmt
 from funnel.app import state as app_state
+from funnel.ingest import saved_mappings
 from funnel.ingest import synonym_edits as synonym_store
 from funnel.ingest.core import IngestOptions, IngestResult
 from funnel.ingest.mapping import FIELD_LABELS, FIELDS
@@ -80,16 +81,49 @@ def detect(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> Detected:
     return Detected(mapping.source_label, dict(mapping.columns), list(headers))
 
 
-def mapping_table(detected: Detected) -> pd.DataFrame:
-    """One row per field: what it means, the file's column feeding it, a fixed value."""
+def mapping_table(
+    detected: Detected, saved: saved_mappings.SavedMapping | None = None
+) -> pd.DataFrame:
+    """One row per field: what it means, the file's column feeding it, a fixed value; from the
+    owner's saved mapping for this export shape where there is one, else from detection."""
+    columns = {**detected.columns, **(saved.mapping if saved else {})}
+    fixed = saved.constants if saved else {}
     return pd.DataFrame(
         {
             FIELD_COL: [FIELD_LABELS[f] for f in FIELDS],
-            COLUMN_COL: [detected.columns.get(f, NO_COLUMN) for f in FIELDS],
-            FIXED_COL: [""] * len(FIELDS),
+            COLUMN_COL: [columns.get(f) or NO_COLUMN for f in FIELDS],
+            FIXED_COL: [fixed.get(f, "") for f in FIELDS],
         },
         index=pd.Index(FIELDS, name="field"),
     )
+
+
+def saved_mapping(
+    con: duckdb.DuckDBPyConnection, detected: Detected
+) -> saved_mappings.SavedMapping | None:
+    """The mapping the owner last loaded a file with these headers with, if any."""
+    return saved_mappings.find(con, detected.headers)
+
+
+def saved_words(saved: saved_mappings.SavedMapping) -> str:
+    """'Using your saved mapping from 7 Dec 2026 ...' (Markdown: the file name as typed)."""
+    when = fmt.date(saved.saved_at) if saved.saved_at else "an earlier upload"
+    return (f"Using your saved mapping from {when} (the one you loaded "
+            f"{md_text(saved.file_name)} with): files with these same columns start from it.")
+
+
+def remember_mapping(
+    con: duckdb.DuckDBPyConnection, detected: Detected, options: IngestOptions, name: str
+) -> None:
+    """Keep the mapping a file was loaded with for the next file of its shape, when it says
+    anything detection does not."""
+    if saved_mappings.worth_saving(options):
+        saved_mappings.save(con, detected.headers, detected.source_label, options, name)
+
+
+def forget_mapping(con: duckdb.DuckDBPyConnection, detected: Detected) -> None:
+    """The owner's reset: files with these headers are detected from scratch again."""
+    saved_mappings.forget(con, detected.headers)
 
 
 def column_choices(detected: Detected) -> list[str]:
