@@ -273,6 +273,45 @@ if st.session_state.pop("mappings_saved", None):
     st.success("Mappings saved and applied to the leads already loaded.",
                icon=":material/check_circle:")
 
+st.header("How your channel and stage names are counted")
+with app_state.reader() as cur:
+    synonyms_shown = app_upload.synonyms_view(cur)
+    channel_choices = app_upload.channel_targets(cur)
+if synonyms_shown.empty:
+    st.info("No channel or stage names stored yet: load a file first.", icon=":material/label:")
+else:
+    st.markdown("Every channel and stage name in your files, what Funnel counts it as, and "
+                "who decided: Funnel's defaults or you. Change one and the leads already loaded "
+                "move at once; undo puts back what it was.")
+    st.dataframe(synonyms_shown, hide_index=True, width="stretch", height=320)
+    pick, target_col = st.columns(2)
+    chosen = pick.selectbox("Name in your files", list(synonyms_shown.index),
+                            key="synonym_choice")
+    is_channel = chosen.startswith(app_upload.KIND_WORDS["channel"])
+    targets = list(channel_choices) if is_channel else list(app_upload.stage_targets())
+    current = synonyms_shown.loc[chosen, "Counted as"]
+    target = target_col.selectbox("Count it as", targets, key="synonym_target",
+                                  index=targets.index(current) if current in targets else 0)
+    save_col, undo_col = st.columns(2)
+    if save_col.button("Save and apply to stored leads", icon=":material/save:",
+                       key="synonym_save"):
+        with app_state.writer() as cur:
+            moved = app_upload.change_synonym(cur, chosen, target, channel_choices)
+        st.session_state["synonym_done"] = (f"{md_text(chosen)} is now counted as "
+                                            f"{md_text(target)}: {fmt.count(moved)} stored "
+                                            "leads moved.")
+        st.rerun()
+    if undo_col.button("Undo its last change", icon=":material/undo:", key="synonym_undo"):
+        with app_state.writer() as cur:
+            undone = app_upload.undo_synonym(cur, chosen)
+        st.session_state["synonym_done"] = (
+            f"No change of {md_text(chosen)} to undo." if undone is None else
+            f"{md_text(chosen)} is counted as before: {fmt.count(undone['leads'])} stored leads "
+            "moved back.")
+        st.rerun()
+if done := st.session_state.pop("synonym_done", None):
+    st.success(done, icon=":material/check_circle:")
+
 st.header("Marketing spend (money and hours per channel)")
 st.markdown(
     "For the Allocation page: a CSV or Excel file with one row per channel and week (or month): "

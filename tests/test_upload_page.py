@@ -271,3 +271,42 @@ def test_a_detected_column_can_be_left_out(demo_db, private_tmp):
     assert_clean(at)
     used = " ".join(c.value for c in at.caption)
     assert "Lead Source" not in used and "Channel" not in used
+
+
+# --- issue 14, item 4: every synonym on the page, changed and undone --------------------------
+
+WEB_RESEARCH_CSV = (
+    "Lead ID,Lead Source,Created Date,Lead Status\n"
+    "w1,Web Research,2026-11-02,New\n"
+    "w2,Web Research,2026-11-03,New\n"
+)
+
+
+def synonym_row(at, choice: str) -> dict:
+    table = [d.value for d in at.dataframe if "Decided by" in d.value.columns][0]
+    kind, _, value = choice.partition(" · ")
+    row = table[(table["Kind"] == kind) & (table["Value in your files"] == value)].iloc[0]
+    return {"Counted as": row["Counted as"], "Decided by": row["Decided by"],
+            "Leads": int(row["Leads"])}
+
+
+def test_a_synonym_is_seen_changed_and_undone_on_the_page(demo_db, private_tmp):
+    at = run_page("app_pages/upload.py")
+    at.file_uploader[0].set_value(("web.csv", WEB_RESEARCH_CSV.encode(), "text/csv")).run()
+    button(at, "Load this file").click().run()
+    assert_clean(at)
+    choice = "Channel · Web Research"
+    assert synonym_row(at, choice) == {"Counted as": "Organic search",
+                                       "Decided by": "Funnel (default)", "Leads": 2}
+    at.selectbox(key="synonym_choice").set_value(choice).run()
+    at.selectbox(key="synonym_target").set_value("Referral").run()
+    button(at, "Save and apply to stored leads").click().run()
+    assert_clean(at)
+    assert any("2 stored leads moved" in s.value for s in at.success)
+    assert synonym_row(at, choice) == {"Counted as": "Referral", "Decided by": "You",
+                                       "Leads": 2}
+    at.selectbox(key="synonym_choice").set_value(choice).run()
+    button(at, "Undo its last change").click().run()
+    assert_clean(at)
+    assert any("2 stored leads moved back" in s.value for s in at.success)
+    assert synonym_row(at, choice)["Decided by"] == "Funnel (default)"

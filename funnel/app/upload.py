@@ -459,3 +459,52 @@ def save_mappings(
         synonym_store.save_stage_synonym(con, str(row[0]), stage_map[str(target)])
         saved += 1
     return saved
+
+
+# --- every synonym, seen and changed -----------------------------------------------------------
+
+DECIDED_BY = {"default": "Funnel (default)", "user": "You", "none": "No one yet"}
+KIND_WORDS = {"channel": "Channel", "stage": "Stage"}
+
+
+def synonyms_view(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every raw channel and stage value in the store, worded: what it maps to, who decided,
+    how many leads carry it. The index is 'Kind · value', the key the change form uses."""
+    df = synonym_store.synonym_table(con)
+    shown = pd.DataFrame({
+        "Kind": df["kind"].map(KIND_WORDS).to_numpy(),
+        "Value in your files": df["raw_value"].to_numpy(),
+        "Counted as": [fmt.channel_label(t, lab) if k == "channel" else fmt.stage_label(t)
+                       for k, t, lab in zip(df["kind"], df["target"], df["target_label"],
+                                            strict=True)],
+        "Decided by": df["decided_by"].map(DECIDED_BY).to_numpy(),
+        "Leads": df["leads"].astype("int64").to_numpy(),
+    })
+    shown.index = pd.Index([f"{KIND_WORDS[k]} · {v}" for k, v in zip(df["kind"],
+                                                                     df["raw_value"],
+                                                                     strict=True)])
+    return shown
+
+
+def change_synonym(
+    con: duckdb.DuckDBPyConnection, choice: str, target_label: str, channel_map: dict[str, str],
+) -> int:
+    """Map the value of ``choice`` ('Channel · Web Research') to the channel or stage labelled
+    ``target_label``; the stored leads move at once. Returns how many moved."""
+    kind, raw = _parse_choice(choice)
+    if kind == "channel":
+        return synonym_store.save_channel_synonym(
+            con, raw, channel_map.get(target_label) or raw)
+    return synonym_store.save_stage_synonym(con, raw, stage_targets()[target_label])
+
+
+def undo_synonym(con: duckdb.DuckDBPyConnection, choice: str) -> dict | None:
+    """Undo the last change of the synonym of ``choice``; None when there is none."""
+    kind, raw = _parse_choice(choice)
+    return synonym_store.undo(con, kind, raw)
+
+
+def _parse_choice(choice: str) -> tuple[str, str]:
+    word, _, raw = choice.partition(" · ")
+    kinds = {v: k for k, v in KIND_WORDS.items()}
+    return kinds[word], raw
