@@ -315,25 +315,69 @@ if done := st.session_state.pop("synonym_done", None):
 st.header("Marketing spend (money and hours per channel)")
 st.markdown(
     "For the Allocation page: a CSV or Excel file with one row per channel and week (or month): "
-    "the **channel**, the **period start** (e.g. 'Week starting') and the **money** and/or "
-    "**hours** spent. Rows for a channel and period already stored are replaced, so a corrected "
-    "file can simply be loaded again."
+    "the **channel**, the **period start** (e.g. 'Week starting' or 'Month') and the **money** "
+    "(e.g. 'Amount spent', 'Cost', 'Budget') and/or **hours** spent. Rows of one channel and "
+    "period are added up; a channel and period stored before is replaced, so a corrected file "
+    "can simply be loaded again. No file? Type this week's figures on the Allocation page, or "
+    "start from the template."
 )
+with app_state.reader() as cur:
+    template = app_allocation.spend_template_csv(cur, app_state.as_of())
+st.download_button("Download a spend template (your channels, recent weeks)", template,
+                   file_name="spend_template.csv", mime="text/csv",
+                   icon=":material/download:", key="spend_template")
 spend_round = st.session_state.setdefault("spend_round", 0)
 spend_file = st.file_uploader("Spend file (CSV or Excel)", type=app_upload.FILE_TYPES,
                               key=f"spend_uploader_{spend_round}")
-if spend_file is not None and st.button("Load this spend file", type="primary",
-                                        icon=":material/payments:"):
-    with app_upload.temp_copies() as keep:
-        _, spend_path = keep(spend_file.getvalue(), spend_file.name)
+if spend_file is not None:
+    with app_upload.temp_copies() as keep, st.container(border=True):
+        spend_sha, spend_path = keep(spend_file.getvalue(), spend_file.name)
+        st.markdown(f"#### {md_text(spend_file.name)}")
         try:
-            with app_state.writer() as cur:
-                loaded_spend = app_allocation.load_spend_file(cur, spend_path, spend_file.name)
+            with app_state.reader() as cur:
+                spend_headers, spend_found = app_allocation.detect_spend(cur, spend_path,
+                                                                         spend_file.name)
         except IngestError as exc:
-            loaded_spend = {"file": spend_file.name, "error": exc.message}
-    st.session_state["spend_result"] = loaded_spend
-    st.session_state["spend_round"] = spend_round + 1
-    st.rerun()
+            spend_headers, spend_found = [], {}
+            st.error(md_text(exc.message), icon=":material/error:")
+        spend_edit = st.data_editor(
+            app_allocation.spend_mapping_table(spend_found),
+            key=f"spend_mapping_{spend_sha[:16]}", hide_index=True, width="stretch",
+            disabled=["Field"],
+            column_config={app_allocation.SPEND_COLUMN_COL: st.column_config.SelectboxColumn(
+                options=[app_allocation.NO_SPEND_COLUMN, *spend_headers], required=True)},
+        )
+        edited_columns = app_allocation.spend_columns_from(spend_edit)
+        try:
+            with app_state.writer() as cur:  # rolled back: nothing is stored yet
+                spend_preview = app_allocation.load_spend_file(
+                    cur, spend_path, spend_file.name, edited_columns, dry_run=True)
+        except IngestError as exc:
+            spend_preview = {"error": exc.message}
+        if "error" in spend_preview:
+            st.error("This file cannot be loaded as it is: " + md_text(spend_preview["error"])
+                     + " Pick the columns in the table above.", icon=":material/block:")
+        else:
+            will_load, will_reject, money_col, hours_col = st.columns(4)
+            will_load.metric("Spend rows that will count", fmt.count(spend_preview["loaded"]))
+            will_reject.metric("Spend rows that will be rejected",
+                               fmt.count(len(spend_preview["rejected"])))
+            money_col.metric("Money in all", spend_preview["money"])
+            hours_col.metric("Hours in all", spend_preview["hours"])
+            st.caption(md_text(spend_preview["summary"]))
+            if spend_preview["rejected"]:
+                st.dataframe(spend_preview["rejected"], hide_index=True, width="stretch")
+        if st.button("Load this spend file", type="primary", icon=":material/payments:",
+                     disabled="error" in spend_preview):
+            try:
+                with app_state.writer() as cur:
+                    loaded_spend = app_allocation.load_spend_file(
+                        cur, spend_path, spend_file.name, edited_columns)
+            except IngestError as exc:
+                loaded_spend = {"file": spend_file.name, "error": exc.message}
+            st.session_state["spend_result"] = loaded_spend
+            st.session_state["spend_round"] = spend_round + 1
+            st.rerun()
 
 spend_result = st.session_state.get("spend_result")
 if spend_result:
@@ -346,7 +390,7 @@ if spend_result:
             read_col.metric("Spend rows read", fmt.count(spend_result["read"]))
             loaded_col.metric("Spend rows loaded", fmt.count(spend_result["loaded"]))
             rejected_col.metric("Spend rows rejected", fmt.count(len(spend_result["rejected"])))
-            st.caption("Columns used: " + ", ".join(
+            st.caption(md_text(spend_result.get("summary", "")) + " Columns used: " + ", ".join(
                 f"{k} ← '{md_text(v)}'" for k, v in spend_result["columns"].items()))
             if spend_result["rejected"]:
                 st.dataframe(spend_result["rejected"], hide_index=True, width="stretch")

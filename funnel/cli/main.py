@@ -18,6 +18,7 @@ from funnel.cli import (
     ingest,
     report,
     send_weekly,
+    spend,
     uploads,
     weekly,
 )
@@ -30,6 +31,7 @@ COMMANDS = {
     "uploads": uploads.run_uploads,
     "currency": currency.run_currency,
     "map": synonym_map.run_map,
+    "spend": spend.run_spend,
     "report": report.run_report,
     "allocate": allocate.run_allocate,
     "forecast": forecast.run_forecast,
@@ -49,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     uploads.add_uploads_parser(sub)
     currency.add_currency_parser(sub)
     synonym_map.add_map_parser(sub)
+    spend.add_spend_parser(sub)
     report.add_report_parser(sub)
     allocate.add_allocate_parser(sub)
     forecast.add_forecast_parser(sub)
