@@ -393,7 +393,8 @@ def test_a_refused_spend_file_is_named_as_typed(hostile_db):
     at = run_page("app_pages/upload.py")
     at.file_uploader(key="spend_uploader_0").set_value(
         (FILE_NAME, b"nothing,useful\n1,2\n", "text/csv")).run()
-    [b for b in at.button if b.label == "Load this spend file"][0].click().run()
+    # refused by the preview, before Load (issue 14): the button is disabled
+    assert [b for b in at.button if b.label == "Load this spend file"][0].disabled
     assert not at.exception
     assert f"#### {md_text(FILE_NAME)}" in [m.value for m in at.markdown]
     assert at.error

@@ -124,3 +124,28 @@ def test_money_and_hours_typed_on_the_allocation_page_make_a_plan(tmp_path, monk
     stored = at.data_editor(key="week_spend").value.set_index("Channel")
     assert stored.loc["Referral", "Money this week ($)"] == 40.0
     assert stored.loc["Cold call", "Hours this week"] == 20.0
+
+
+def test_the_spend_command_loads_adds_up_and_says_so(tmp_path, db_path, capsys):
+    import json
+
+    from funnel.cli.main import main
+
+    sheet = tmp_path / "spend.csv"
+    sheet.write_text(AMOUNT_SPENT_CSV, encoding="utf-8")
+    assert main(["spend", str(sheet), "--dry-run", "--json", "--db", str(db_path)]) == 0
+    preview = json.loads(capsys.readouterr().out)
+    # 3 rows, all counted; 2 are paid search in the week of 23 Nov: 2 channel-weeks, 1 added
+    assert (preview["read"], preview["loaded"], preview["periods"], preview["combined"]) == (
+        3, 3, 2, 1)
+    assert preview["money"] == 180.5 and preview["columns"]["money"] == "Amount spent"
+    assert main(["spend", str(sheet), "--db", str(db_path)]) == 0
+    out = capsys.readouterr().out
+    assert "3 rows read: 3 counted. 1 of them shared a channel and week" in out
+    assert "money 180.50, hours 7.0 in all" in out
+    # the same sheet again: its 2 channel-weeks are replaced, not added twice
+    assert main(["spend", str(sheet), "--json", "--db", str(db_path)]) == 0
+    assert json.loads(capsys.readouterr().out)["replaced"] == 2
+    assert main(["spend", str(sheet), "--map", "money=", "--map", "hours=Hours", "--json",
+                 "--db", str(db_path)]) == 0
+    assert json.loads(capsys.readouterr().out)["money"] == 0.0
