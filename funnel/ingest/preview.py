@@ -197,13 +197,14 @@ def _samples(con, prepared: Prepared) -> dict[str, list[Sample]]:
         date_field = fld if fld in DATE_FIELDS else "created_at"
         reading = prepared.reading
         readings = store.fetch_all(con, "ingest/sample_readings", {
-            "values": [str(v) for v, _ in cells],
+            "cells": [str(v) for v, _ in cells],
             "formats": reading.get(f"{date_field}_formats") or dates.formats_of("iso"),
             "excel": bool(reading.get(f"{date_field}_excel")),
             "decimal_comma": bool(reading.get("value_decimal_comma")),
         })
-        out[fld] = [Sample(str(v), _read_as(fld, reading, prepared), int(n))
-                    for (v, n), reading in zip(cells, readings, strict=True)]
+        by_value = {str(r[0]): r for r in readings}
+        out[fld] = [Sample(str(v), _read_as(fld, by_value[str(v)], prepared), int(n))
+                    for v, n in cells]
     return out
 
 

@@ -2,14 +2,12 @@
 --          (the Upload page's preview shows "yes -> won", "12/03/21 -> 12 Mar 2021"): every
 --          reading a cell could have, the caller keeping the one its field uses. The same
 --          macros as typed_rows and merged read them, so the preview cannot tell another story.
--- Grain: one row per value given, in the order given.
--- Parameters: $values (VARCHAR[]), $formats (VARCHAR[]: the date formats the column's family
+-- Grain: one row per distinct value given (the caller matches them up by value).
+-- Parameters: $cells (VARCHAR[]), $formats (VARCHAR[]: the date formats the column's family
 --             uses), $excel (BOOLEAN: the column holds Excel serial dates), $decimal_comma
 --             (BOOLEAN: money is written 1.234,56).
 WITH given AS (
-    SELECT v.value, v.ordinal
-    FROM (SELECT unnest($values::VARCHAR[]) AS value,
-                 generate_subscripts($values::VARCHAR[], 1) AS ordinal) v
+    SELECT DISTINCT unnest($cells::VARCHAR[]) AS value
 )
 SELECT
     g.value,
@@ -26,5 +24,4 @@ SELECT
     c.channel IS NULL AS channel_is_own
 FROM given g
 LEFT JOIN stages s ON s.stage = funnel_stage_of(g.value)
-LEFT JOIN channels c ON c.channel = funnel_channel_of(g.value) AND c.origin <> 'file'
-ORDER BY g.ordinal;
+LEFT JOIN channels c ON c.channel = funnel_channel_of(g.value) AND c.origin <> 'file';
