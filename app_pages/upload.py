@@ -150,7 +150,9 @@ with app_upload.temp_copies() as keep:
                        + ", ".join(md_text(n) for n in blocked) + ".")
         if st.button(label, type="primary", icon=":material/upload:", disabled=not plans):
             bar = st.progress(0.0, text="Starting…")
-            results = []
+            # kept as each file finishes: a run cut short (the tab closed, an error) still shows
+            # the files loaded, and their previews then say "already loaded"
+            results = st.session_state["upload_results"] = []
             for number, (name, path, options, detected) in enumerate(plans, start=1):
                 bar.progress((number - 1) / len(plans), text=f"Loading {md_text(name)} ({number} "
                              f"of {len(plans)})…")
@@ -162,7 +164,6 @@ with app_upload.temp_copies() as keep:
                 except IngestError as exc:
                     results.append(app_upload.error_summary(name, exc))
             bar.progress(1.0, text="Done")
-            st.session_state["upload_results"] = results
             st.session_state["upload_round"] = round_no + 1
             st.rerun()
 

@@ -310,3 +310,27 @@ def test_a_synonym_is_seen_changed_and_undone_on_the_page(demo_db, private_tmp):
     assert_clean(at)
     assert any("2 stored leads moved back" in s.value for s in at.success)
     assert synonym_row(at, choice)["Decided by"] == "Funnel (default)"
+
+
+def test_several_files_keep_their_progress_when_a_load_is_cut_short(demo_db, private_tmp,
+                                                                    monkeypatch):
+    second = GOOD_CSV.replace("t1,", "s1,").replace("t2,", "s2,")
+    at = run_page("app_pages/upload.py")
+    at.file_uploader[0].set_value([("first.csv", GOOD_CSV.encode(), "text/csv"),
+                                   ("second.csv", second.encode(), "text/csv")]).run()
+    assert_clean(at)
+    real = app_upload.ingest
+
+    def second_cut_short(con, path, options, name, db):
+        if name == "second.csv":
+            raise RuntimeError("the tab was closed")
+        return real(con, path, options, name, db)
+
+    monkeypatch.setattr(app_upload, "ingest", second_cut_short)
+    button(at, "Load these 2 files").click().run()
+    assert at.exception
+    kept = at.session_state["upload_results"]
+    assert [(r["file"], r["loaded"]) for r in kept] == [("first.csv", 2)]
+    monkeypatch.setattr(app_upload, "ingest", real)
+    at.run()  # the files are still there: the first one's preview says it is loaded
+    assert any("already loaded with these settings" in i.value for i in at.info)
