@@ -432,8 +432,8 @@ def _check_mapping(name: str, mapping: Mapping, headers: list[str]) -> None:
         field_name, column = next(iter(missing.items()))
         raise IngestError(
             name,
-            f"the column '{column}' chosen for {FIELD_LABELS.get(field_name, field_name)} is "
-            f"not in the file. Its columns are: {', '.join(headers)}",
+            f"the file has no column '{column}' (chosen for "
+            f"{FIELD_LABELS.get(field_name, field_name)}). Its columns are: {', '.join(headers)}",
         )
 
 
