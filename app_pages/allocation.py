@@ -12,6 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from funnel import charts
+from funnel import format as fmt
 from funnel.allocation.recommend import AllocationError, Recommendation
 from funnel.allocation.types import DEFAULT_HOURLY_RATE, DEFAULT_MAX_CHANGE, DEFAULT_MIN_LEADS
 from funnel.app import allocation as alloc
@@ -196,10 +197,39 @@ def _decision_log() -> None:
 
 
 def _no_spend() -> None:
-    st.info("No spend data yet: the plan needs to know what each channel costs. Upload a "
-            "spend file (channel, week, money and/or hours) on the Upload page.",
-            icon=":material/payments:")
+    st.info("No spend data yet: the plan needs to know what each channel costs. Type this "
+            "week's money and hours per channel below, or upload a spend file (channel, week, "
+            "money and/or hours) on the Upload page.", icon=":material/payments:")
     st.page_link(app_ui.UPLOAD_PAGE, label="Go to the Upload page", icon=":material/upload:")
+
+
+def _week_spend(has_spend: bool) -> None:
+    """Money and hours per channel for one week, typed here: a plan without any file."""
+    week = alloc.plan_week(app_state.as_of())
+    title = f"Money and hours per channel, week of {fmt.date(week)}"
+    with st.expander(title, expanded=not has_spend, icon=":material/edit_note:"):
+        st.caption("What each channel cost that week: money (ads, fees) and hours (calls, "
+                   "visits). Leave a channel empty if you do not know. Saving replaces what "
+                   "was stored for that week.")
+        table = alloc.week_spend_table(week)
+        edited = st.data_editor(
+            table, key="week_spend", hide_index=True, width="stretch",
+            disabled=["Channel"],
+            column_config={
+                "channel": None,
+                alloc.WEEK_MONEY: st.column_config.NumberColumn(min_value=0.0, format="$%.2f"),
+                alloc.WEEK_HOURS: st.column_config.NumberColumn(min_value=0.0, format="%.1f"),
+            },
+        )
+        if st.button("Save this week's money and hours", icon=":material/save:",
+                     key="week_spend_save"):
+            with app_state.writer() as cur:
+                result = alloc.save_week_spend(cur, edited, week)
+            st.session_state["week_spend_saved"] = result["summary"]
+            st.session_state.pop("week_spend", None)
+            st.rerun()
+    if saved := st.session_state.pop("week_spend_saved", None):
+        st.success(md_text(saved), icon=":material/check_circle:")
 
 
 if not app_ui.page_needs_data():
@@ -209,7 +239,9 @@ if not app_ui.page_needs_data():
     recommendation = None
     if not alloc.has_spend(inputs):
         _no_spend()
+        _week_spend(False)
     else:
+        _week_spend(True)
         settings = _inputs_expander()
         try:
             recommendation = alloc.recommend(settings)

@@ -30,7 +30,43 @@ files = st.file_uploader(
     key=f"uploader_{round_no}",
 )
 
-plans = []
+
+
+def _preview(prev) -> None:
+    """What loading the file as mapped above will do: what stops it first, with the fix on
+    this page, then the counts, the reasons, and how each column's cells are read."""
+    st.markdown("##### What loading it will do")
+    if prev.problem:
+        st.error("This file cannot be loaded as it is: " + md_text(prev.problem),
+                 icon=":material/block:")
+    fix = app_upload.fix_words(prev.fixes)
+    if fix:
+        (st.warning if prev.problem else st.info)(fix, icon=":material/lightbulb:")
+    if prev.already_ingested:
+        st.info("This file was already loaded with these settings: loading it again changes "
+                "nothing.", icon=":material/check_circle:")
+    elif prev.replaces:
+        st.info("This file was loaded before with other settings: loading it now replaces "
+                "what it said then.", icon=":material/published_with_changes:")
+    if prev.read:
+        load, reject, dup, warn = st.columns(4)
+        load.metric("Rows that will load", fmt.count(prev.loaded))
+        reject.metric("Rows that will be rejected", fmt.count(prev.rejected))
+        dup.metric("Duplicate rows", fmt.count(prev.duplicate))
+        warn.metric("Cells that will read as unknown", fmt.count(prev.warnings))
+    if prev.reject_reasons:
+        st.markdown("Why rows will be rejected:\n"
+                    + "\n".join(app_upload.reason_lines(prev.reject_reasons, "rows")))
+    if prev.warning_reasons:
+        st.markdown("Why cells will be read as unknown (their rows still load):\n"
+                    + "\n".join(app_upload.reason_lines(prev.warning_reasons, "cells")))
+    readings = app_upload.readings_table(prev)
+    if len(readings):
+        st.caption("How Funnel will read your columns (their commonest values):")
+        st.dataframe(readings, hide_index=True, width="stretch")
+
+
+plans, blocked = [], []
 # Each upload is copied to a private temp folder for this run only: the copies are deleted when
 # the block ends, whatever ends it (loaded, refused, an error, the tab closed mid-load).
 with app_upload.temp_copies() as keep:
@@ -45,10 +81,24 @@ with app_upload.temp_copies() as keep:
                 continue
             st.markdown(f"Looks like an export from **{md_text(detected.source_label)}**, with "
                         f"{len(detected.headers)} columns. Check which column feeds each field; "
-                        "change any that is wrong, then load.")
+                        "change any that is wrong (pick **(not in this file)** to leave a "
+                        "column out), then load.")
+            with app_state.reader() as cur:
+                saved = app_upload.saved_mapping(cur, detected)
+            editor_key = f"mapping_{sha[:16]}" + ("_saved" if saved else "")
+            if saved:
+                note, reset = st.columns([4, 1], vertical_alignment="center")
+                note.info(app_upload.saved_words(saved), icon=":material/bookmark:")
+                if reset.button("Reset", key=f"reset_{sha[:16]}", icon=":material/restart_alt:",
+                                help="Forget your saved mapping for files with these columns "
+                                "and start again from what Funnel detects."):
+                    with app_state.writer() as cur:
+                        app_upload.forget_mapping(cur, detected)
+                    st.session_state.pop(editor_key, None)
+                    st.rerun()
             edited = st.data_editor(
-                app_upload.mapping_table(detected),
-                key=f"mapping_{sha[:16]}",
+                app_upload.mapping_table(detected, saved),
+                key=editor_key,
                 hide_index=True,
                 height=app_upload.EDITOR_ROW_PX * (len(app_upload.FIELD_LABELS) + 1) + 3,
                 width="stretch",
@@ -76,6 +126,7 @@ with app_upload.temp_copies() as keep:
                 reading = st.radio(
                     "This file's only outcome is a yes/no column. A lead marked 'no' is:",
                     ["Lost", "Still open"], key=f"no_means_{sha[:16]}", horizontal=True,
+                    index=1 if saved and saved.no_means_open else 0,
                     help="Most lead lists mark a lead 'no' once it did not buy: lost. Choose "
                     "'still open' if 'no' only means 'not yet'.",
                 )
@@ -83,24 +134,36 @@ with app_upload.temp_copies() as keep:
             options, notes = app_upload.options_from_table(edited, detected, as_of, no_means_open)
             for note in notes:
                 st.warning(md_text(note), icon=":material/warning:")
-            plans.append((upload.name, path, options))
+            with st.spinner(f"Reading {md_text(upload.name)} as it would be loaded…"):
+                prev = app_upload.preview_kept(sha, path, upload.name, options)
+            _preview(prev)
+            if prev.usable:
+                plans.append((upload.name, path, options, detected))
+            else:
+                blocked.append(upload.name)
 
-    if plans:
-        label = "Load this file" if len(plans) == 1 else f"Load these {len(plans)} files"
-        if st.button(label, type="primary", icon=":material/upload:"):
+    if plans or blocked:
+        count = len(plans) or len(blocked)
+        label = "Load this file" if count == 1 else f"Load these {count} files"
+        if blocked:
+            st.caption("Not loaded until fixed as said above: "
+                       + ", ".join(md_text(n) for n in blocked) + ".")
+        if st.button(label, type="primary", icon=":material/upload:", disabled=not plans):
             bar = st.progress(0.0, text="Starting…")
-            results = []
-            for number, (name, path, options) in enumerate(plans, start=1):
+            # kept as each file finishes: a run cut short (the tab closed, an error) still shows
+            # the files loaded, and their previews then say "already loaded"
+            results = st.session_state["upload_results"] = []
+            for number, (name, path, options, detected) in enumerate(plans, start=1):
                 bar.progress((number - 1) / len(plans), text=f"Loading {md_text(name)} ({number} "
                              f"of {len(plans)})…")
                 try:
                     with app_state.writer() as cur:
                         result = app_upload.ingest(cur, path, options, name, app_state.db_path())
+                        app_upload.remember_mapping(cur, detected, options, name)
                     results.append(app_upload.result_summary(result))
                 except IngestError as exc:
                     results.append(app_upload.error_summary(name, exc))
             bar.progress(1.0, text="Done")
-            st.session_state["upload_results"] = results
             st.session_state["upload_round"] = round_no + 1
             st.rerun()
 
@@ -211,28 +274,111 @@ if st.session_state.pop("mappings_saved", None):
     st.success("Mappings saved and applied to the leads already loaded.",
                icon=":material/check_circle:")
 
+st.header("How your channel and stage names are counted")
+with app_state.reader() as cur:
+    synonyms_shown = app_upload.synonyms_view(cur)
+    channel_choices = app_upload.channel_targets(cur)
+if synonyms_shown.empty:
+    st.info("No channel or stage names stored yet: load a file first.", icon=":material/label:")
+else:
+    st.markdown("Every channel and stage name in your files, what Funnel counts it as, and "
+                "who decided: Funnel's defaults or you. Change one and the leads already loaded "
+                "move at once; undo puts back what it was.")
+    st.dataframe(synonyms_shown, hide_index=True, width="stretch", height=320)
+    pick, target_col = st.columns(2)
+    chosen = pick.selectbox("Name in your files", list(synonyms_shown.index),
+                            key="synonym_choice")
+    is_channel = chosen.startswith(app_upload.KIND_WORDS["channel"])
+    targets = list(channel_choices) if is_channel else list(app_upload.stage_targets())
+    current = synonyms_shown.loc[chosen, "Counted as"]
+    target = target_col.selectbox("Count it as", targets, key="synonym_target",
+                                  index=targets.index(current) if current in targets else 0)
+    save_col, undo_col = st.columns(2)
+    if save_col.button("Save and apply to stored leads", icon=":material/save:",
+                       key="synonym_save"):
+        with app_state.writer() as cur:
+            moved = app_upload.change_synonym(cur, chosen, target, channel_choices)
+        st.session_state["synonym_done"] = (f"{md_text(chosen)} is now counted as "
+                                            f"{md_text(target)}: {fmt.count(moved)} stored "
+                                            "leads moved.")
+        st.rerun()
+    if undo_col.button("Undo its last change", icon=":material/undo:", key="synonym_undo"):
+        with app_state.writer() as cur:
+            undone = app_upload.undo_synonym(cur, chosen)
+        st.session_state["synonym_done"] = (
+            f"No change of {md_text(chosen)} to undo." if undone is None else
+            f"{md_text(chosen)} is counted as before: {fmt.count(undone['leads'])} stored leads "
+            "moved back.")
+        st.rerun()
+if done := st.session_state.pop("synonym_done", None):
+    st.success(done, icon=":material/check_circle:")
+
 st.header("Marketing spend (money and hours per channel)")
 st.markdown(
     "For the Allocation page: a CSV or Excel file with one row per channel and week (or month): "
-    "the **channel**, the **period start** (e.g. 'Week starting') and the **money** and/or "
-    "**hours** spent. Rows for a channel and period already stored are replaced, so a corrected "
-    "file can simply be loaded again."
+    "the **channel**, the **period start** (e.g. 'Week starting' or 'Month') and the **money** "
+    "(e.g. 'Amount spent', 'Cost', 'Budget') and/or **hours** spent. Rows of one channel and "
+    "period are added up; a channel and period stored before is replaced, so a corrected file "
+    "can simply be loaded again. No file? Type this week's figures on the Allocation page, or "
+    "start from the template."
 )
+with app_state.reader() as cur:
+    template = app_allocation.spend_template_csv(cur, app_state.as_of())
+st.download_button("Download a spend template (your channels, recent weeks)", template,
+                   file_name="spend_template.csv", mime="text/csv",
+                   icon=":material/download:", key="spend_template")
 spend_round = st.session_state.setdefault("spend_round", 0)
 spend_file = st.file_uploader("Spend file (CSV or Excel)", type=app_upload.FILE_TYPES,
                               key=f"spend_uploader_{spend_round}")
-if spend_file is not None and st.button("Load this spend file", type="primary",
-                                        icon=":material/payments:"):
-    with app_upload.temp_copies() as keep:
-        _, spend_path = keep(spend_file.getvalue(), spend_file.name)
+if spend_file is not None:
+    with app_upload.temp_copies() as keep, st.container(border=True):
+        spend_sha, spend_path = keep(spend_file.getvalue(), spend_file.name)
+        st.markdown(f"#### {md_text(spend_file.name)}")
         try:
-            with app_state.writer() as cur:
-                loaded_spend = app_allocation.load_spend_file(cur, spend_path, spend_file.name)
+            with app_state.reader() as cur:
+                spend_headers, spend_found = app_allocation.detect_spend(cur, spend_path,
+                                                                         spend_file.name)
         except IngestError as exc:
-            loaded_spend = {"file": spend_file.name, "error": exc.message}
-    st.session_state["spend_result"] = loaded_spend
-    st.session_state["spend_round"] = spend_round + 1
-    st.rerun()
+            spend_headers, spend_found = [], {}
+            st.error(md_text(exc.message), icon=":material/error:")
+        spend_edit = st.data_editor(
+            app_allocation.spend_mapping_table(spend_found),
+            key=f"spend_mapping_{spend_sha[:16]}", hide_index=True, width="stretch",
+            disabled=["Field"],
+            column_config={app_allocation.SPEND_COLUMN_COL: st.column_config.SelectboxColumn(
+                options=[app_allocation.NO_SPEND_COLUMN, *spend_headers], required=True)},
+        )
+        edited_columns = app_allocation.spend_columns_from(spend_edit)
+        try:
+            with app_state.writer() as cur:  # rolled back: nothing is stored yet
+                spend_preview = app_allocation.load_spend_file(
+                    cur, spend_path, spend_file.name, edited_columns, dry_run=True)
+        except IngestError as exc:
+            spend_preview = {"error": exc.message}
+        if "error" in spend_preview:
+            st.error("This file cannot be loaded as it is: " + md_text(spend_preview["error"])
+                     + " Pick the columns in the table above.", icon=":material/block:")
+        else:
+            will_load, will_reject, money_col, hours_col = st.columns(4)
+            will_load.metric("Spend rows that will count", fmt.count(spend_preview["loaded"]))
+            will_reject.metric("Spend rows that will be rejected",
+                               fmt.count(len(spend_preview["rejected"])))
+            money_col.metric("Money in all", spend_preview["money"])
+            hours_col.metric("Hours in all", spend_preview["hours"])
+            st.caption(md_text(spend_preview["summary"]))
+            if spend_preview["rejected"]:
+                st.dataframe(spend_preview["rejected"], hide_index=True, width="stretch")
+        if st.button("Load this spend file", type="primary", icon=":material/payments:",
+                     disabled="error" in spend_preview):
+            try:
+                with app_state.writer() as cur:
+                    loaded_spend = app_allocation.load_spend_file(
+                        cur, spend_path, spend_file.name, edited_columns)
+            except IngestError as exc:
+                loaded_spend = {"file": spend_file.name, "error": exc.message}
+            st.session_state["spend_result"] = loaded_spend
+            st.session_state["spend_round"] = spend_round + 1
+            st.rerun()
 
 spend_result = st.session_state.get("spend_result")
 if spend_result:
@@ -245,7 +391,7 @@ if spend_result:
             read_col.metric("Spend rows read", fmt.count(spend_result["read"]))
             loaded_col.metric("Spend rows loaded", fmt.count(spend_result["loaded"]))
             rejected_col.metric("Spend rows rejected", fmt.count(len(spend_result["rejected"])))
-            st.caption("Columns used: " + ", ".join(
+            st.caption(md_text(spend_result.get("summary", "")) + " Columns used: " + ", ".join(
                 f"{k} ← '{md_text(v)}'" for k, v in spend_result["columns"].items()))
             if spend_result["rejected"]:
                 st.dataframe(spend_result["rejected"], hide_index=True, width="stretch")

@@ -286,38 +286,7 @@ def test_unusable_upload_shows_a_message_not_a_traceback(demo_db):
     assert any("empty" in e.value for e in at.error)
 
 
-LEADS_NO_DATES = (
-    "Prospect ID,Lead Source,Converted\n"
-    "x1,Google,1\nx2,Google,0\nx3,Reference,1\nx4,Reference,0\nx5,Reference,0\n"
-)
-
-
-def test_a_file_without_dates_says_which_box_to_fill_then_loads(demo_db):
-    at = run_page("app_pages/upload.py")
-    data = LEADS_NO_DATES.encode()
-    at.file_uploader[0].set_value(("Leads.csv", data, "text/csv")).run()
-    assert_clean(at)
-    # the only outcome is a yes/no column: the page asks what a "no" means before loading
-    key = hashlib.sha256(data).hexdigest()[:16]
-    assert at.radio(key=f"no_means_{key}").value == "Lost"
-    button(at, "Load this file").click().run()
-    assert not at.exception
-    assert any("no row can be loaded" in e.value for e in at.error)
-    fix = " ".join(i.value for i in at.info)
-    # the page names its own box, never a command-line flag
-    assert "**Fixed value for every row** box of **Date the lead came in**" in fix
-    assert "--set" not in fix and "--map" not in fix
-
-    at.file_uploader[0].set_value(("Leads.csv", data, "text/csv")).run()
-    at.session_state[f"mapping_{key}"] = {
-        "edited_rows": {FIELDS.index("created_at"): {"Fixed value for every row": "2024-01-01"}},
-        "added_rows": [], "deleted_rows": [],
-    }
-    at.run()
-    button(at, "Load this file").click().run()
-    assert_clean(at)
-    assert metric_value(at, "Loaded") == "5"
-    assert any("a 'no' was read as lost" in c.value for c in at.caption)
+# a file without dates, previewed before loading: tests/test_upload_page.py (issue 14)
 
 
 def test_upload_several_files_at_once_csv_and_xlsx(demo_db, tmp_path):

@@ -354,10 +354,9 @@ def test_upload_page_file_names_and_column_names(hostile_db):
     at.file_uploader[0].set_value((FILE_NAME, bad.encode(), "text/csv")).run()
     assert not at.exception
     assert f"#### {md_text(FILE_NAME)}" in [m.value for m in at.markdown]
-    [b for b in at.button if b.label == "Load this file"][0].click().run()
-    assert not at.exception
+    # the preview says so before Load (issue 14), the fix beside it
     assert any("no row can be loaded" in e.value for e in at.error)
-    fix = " ".join(i.value for i in at.info)
+    fix = " ".join(i.value for i in [*at.warning, *at.info])
     assert f"'{md_text(header)}'" in fix, fix
     assert_plain(markdown_texts(at), "upload (refused)")
 
@@ -394,7 +393,8 @@ def test_a_refused_spend_file_is_named_as_typed(hostile_db):
     at = run_page("app_pages/upload.py")
     at.file_uploader(key="spend_uploader_0").set_value(
         (FILE_NAME, b"nothing,useful\n1,2\n", "text/csv")).run()
-    [b for b in at.button if b.label == "Load this spend file"][0].click().run()
+    # refused by the preview, before Load (issue 14): the button is disabled
+    assert [b for b in at.button if b.label == "Load this spend file"][0].disabled
     assert not at.exception
     assert f"#### {md_text(FILE_NAME)}" in [m.value for m in at.markdown]
     assert at.error

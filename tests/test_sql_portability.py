@@ -34,7 +34,7 @@ SQL_FILES = sorted(QUERIES.rglob("*.sql"))
 # What a statement may be. Anything else (exp.Command: SQLGlot gave up and kept the text; a bare
 # expression such as a Column) means SQLGlot did not read the statement.
 STATEMENT_KINDS = (exp.Query, exp.Create, exp.Insert, exp.Update, exp.Delete, exp.Drop,
-                   exp.Alter, exp.Set)
+                   exp.Alter, exp.Set, exp.Merge)  # MERGE: upserts without a key (DuckLake)
 # DuckDB-only housekeeping SQLGlot cannot read as a statement, with the one text allowed.
 DUCKDB_ONLY = {"backup/checkpoint": "CHECKPOINT"}
 # A file named <prefix>_... holds a statement of this kind ...

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import math
 import tempfile
 from collections.abc import Mapping
@@ -34,7 +35,7 @@ from funnel.allocation import recommend as allocation
 from funnel.allocation.recommend import AllocationError, Inputs, Recommendation, Settings, WhatIf
 from funnel.app import state as app_state
 from funnel.ingest import spend
-from funnel.safe_text import md_text, md_texts
+from funnel.safe_text import md_text, md_texts, neutralise
 from funnel.store import connection as store
 
 # Columns of the per-channel settings editor (index: channel slug).
@@ -612,10 +613,18 @@ SPEND_FIELD_WORDS = {"channel": "Channel", "period_start": "Period start",
                      "period_end": "Period end", "money": "Money", "hours": "Hours"}
 
 
-def load_spend_file(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> dict:
-    """Ingest a spend file; what the page shows (JSON-safe for st.session_state). Raises
-    IngestError when its columns cannot be found."""
-    result = spend.ingest_spend(con, path, file_name=name)
+SPEND_COLUMN_COL = "Column in your file"
+TEMPLATE_WEEKS = 4  # weeks a spend template holds
+
+
+def load_spend_file(
+    con: duckdb.DuckDBPyConnection, path: Path, name: str, columns: dict[str, str] | None = None,
+    dry_run: bool = False,
+) -> dict:
+    """Ingest a spend file (``dry_run``: say what it would do, store nothing); what the page
+    shows (JSON-safe for st.session_state). Raises IngestError when its columns cannot be
+    found."""
+    result = spend.ingest_spend(con, path, file_name=name, columns=columns, dry_run=dry_run)
     return {
         "file": result.file,
         "read": result.read,
@@ -623,7 +632,51 @@ def load_spend_file(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> di
         "rejected": [{"Row in file": r["row_number"], "Why it was rejected": r["reason"]}
                      for r in result.rejected],
         "columns": {SPEND_FIELD_WORDS.get(k, k): v for k, v in result.columns.items()},
+        "fields": dict(result.columns),
+        "summary": spend.combined_words(result),
+        "money": fmt.money(result.money, 2),
+        "hours": fmt.count(result.hours),
     }
+
+
+def detect_spend(con: duckdb.DuckDBPyConnection, path: Path, name: str
+                 ) -> tuple[list[str], dict[str, str]]:
+    """A spend file's headers and the column found for each spend field."""
+    return spend.detect_spend(con, path, name)
+
+
+def spend_mapping_table(fields: dict[str, str]) -> pd.DataFrame:
+    """One row per spend field with the column it is read from (the spend mapping editor)."""
+    return pd.DataFrame({
+        "Field": [SPEND_FIELD_WORDS[f] for f in spend.SPEND_FIELDS],
+        SPEND_COLUMN_COL: [fields.get(f, NO_SPEND_COLUMN) for f in spend.SPEND_FIELDS],
+    }, index=pd.Index(spend.SPEND_FIELDS, name="field"))
+
+
+NO_SPEND_COLUMN = "(not in this file)"
+
+
+def spend_columns_from(edited: pd.DataFrame) -> dict[str, str]:
+    """field -> column from the edited spend mapping ('' where the owner left a field out)."""
+    out = {}
+    for fld, row in edited.iterrows():
+        column = row.get(SPEND_COLUMN_COL)
+        out[str(fld)] = ("" if fmt.is_missing(column) or column == NO_SPEND_COLUMN
+                         else str(column))
+    return out
+
+
+def spend_template_csv(con: duckdb.DuckDBPyConnection, as_of: dt.date | None) -> bytes:
+    """A spend sheet to fill in: the store's channels for each of the last weeks up to the
+    week of ``as_of`` (else this week), money and hours empty (UTF-8 with BOM, for Excel)."""
+    rows = store.fetch_all(con, "spend/template_rows",
+                           {"as_of": as_of or dt.date.today(), "weeks": TEMPLATE_WEEKS})
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Channel", "Week starting", "Amount spent", "Hours"])
+    for channel, week in rows:
+        writer.writerow([neutralise(str(channel)), week.isoformat(), "", ""])
+    return out.getvalue().encode("utf-8-sig")
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -652,6 +705,48 @@ def spend_table() -> pd.DataFrame:
             "Leads that period": df["leads"].astype(int),
         }
     )
+
+
+WEEK_MONEY = "Money this week ($)"
+WEEK_HOURS = "Hours this week"
+
+
+def plan_week(as_of: dt.date | None) -> dt.date:
+    """The Monday of the week a typed plan is for: the week of the store's as-of date (the
+    latest week the leads say anything about), else this week."""
+    day = as_of or dt.date.today()
+    return day - dt.timedelta(days=day.weekday())
+
+
+def week_spend_table(week_start: dt.date) -> pd.DataFrame:
+    """One row per channel with leads or spend: the money and hours stored for the week of
+    ``week_start`` (empty where none), for the Allocation page's table to type into. Hidden
+    column ``channel`` keeps the slug."""
+    stored = spend_table()
+    this_week = stored[stored["From"] == week_start].set_index("channel")
+    names = app_state.channel_names()
+    channels = [c.channel for c in inputs().channels if c.channel != "unknown"]
+    return pd.DataFrame({
+        "channel": channels,
+        "Channel": [names.get(c, fmt.channel_label(c)) for c in channels],
+        WEEK_MONEY: [this_week["Money ($)"].get(c) if c in this_week.index else None
+                     for c in channels],
+        WEEK_HOURS: [this_week["Hours"].get(c) if c in this_week.index else None
+                     for c in channels],
+    }).astype({WEEK_MONEY: "float64", WEEK_HOURS: "float64"})
+
+
+def save_week_spend(con: duckdb.DuckDBPyConnection, edited: pd.DataFrame,
+                    week_start: dt.date) -> dict:
+    """Store the money and hours typed for the week of ``week_start`` (rows left empty are
+    not stored), through the spend loader: the same checks as a file, that week replaced."""
+    rows = edited[edited[WEEK_MONEY].notna() | edited[WEEK_HOURS].notna()]
+    week_end = week_start + dt.timedelta(days=6)
+    table = pd.DataFrame({"channel": rows["channel"], "From": week_start, "To": week_end,
+                          "Channel": rows["Channel"], "Money ($)": rows[WEEK_MONEY],
+                          "Hours": rows[WEEK_HOURS]})
+    return save_spend_edits(con, table[["channel", "From", "To", "Channel", "Money ($)",
+                                        "Hours"]])
 
 
 def changed_spend(original: pd.DataFrame, edited: pd.DataFrame) -> pd.DataFrame:

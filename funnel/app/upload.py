@@ -20,9 +20,11 @@ import streamlit as st
 
 from funnel import format as fmt
 from funnel.app import state as app_state
+from funnel.ingest import saved_mappings
 from funnel.ingest import synonym_edits as synonym_store
 from funnel.ingest.core import IngestOptions, IngestResult
 from funnel.ingest.mapping import FIELD_LABELS, FIELDS
+from funnel.ingest.preview import HIDDEN_FIELDS, FilePreview, dry_run
 from funnel.ingest.upload import ingest_file, preview
 from funnel.safe_text import md_text, neutralise
 from funnel.store import connection as store
@@ -79,16 +81,49 @@ def detect(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> Detected:
     return Detected(mapping.source_label, dict(mapping.columns), list(headers))
 
 
-def mapping_table(detected: Detected) -> pd.DataFrame:
-    """One row per field: what it means, the file's column feeding it, a fixed value."""
+def mapping_table(
+    detected: Detected, saved: saved_mappings.SavedMapping | None = None
+) -> pd.DataFrame:
+    """One row per field: what it means, the file's column feeding it, a fixed value; from the
+    owner's saved mapping for this export shape where there is one, else from detection."""
+    columns = {**detected.columns, **(saved.mapping if saved else {})}
+    fixed = saved.constants if saved else {}
     return pd.DataFrame(
         {
             FIELD_COL: [FIELD_LABELS[f] for f in FIELDS],
-            COLUMN_COL: [detected.columns.get(f, NO_COLUMN) for f in FIELDS],
-            FIXED_COL: [""] * len(FIELDS),
+            COLUMN_COL: [columns.get(f) or NO_COLUMN for f in FIELDS],
+            FIXED_COL: [fixed.get(f, "") for f in FIELDS],
         },
         index=pd.Index(FIELDS, name="field"),
     )
+
+
+def saved_mapping(
+    con: duckdb.DuckDBPyConnection, detected: Detected
+) -> saved_mappings.SavedMapping | None:
+    """The mapping the owner last loaded a file with these headers with, if any."""
+    return saved_mappings.find(con, detected.headers)
+
+
+def saved_words(saved: saved_mappings.SavedMapping) -> str:
+    """'Using your saved mapping from 7 Dec 2026 ...' (Markdown: the file name as typed)."""
+    when = fmt.date(saved.saved_at) if saved.saved_at else "an earlier upload"
+    return (f"Using your saved mapping from {when} (the one you loaded "
+            f"{md_text(saved.file_name)} with): files with these same columns start from it.")
+
+
+def remember_mapping(
+    con: duckdb.DuckDBPyConnection, detected: Detected, options: IngestOptions, name: str
+) -> None:
+    """Keep the mapping a file was loaded with for the next file of its shape, when it says
+    anything detection does not."""
+    if saved_mappings.worth_saving(options):
+        saved_mappings.save(con, detected.headers, detected.source_label, options, name)
+
+
+def forget_mapping(con: duckdb.DuckDBPyConnection, detected: Detected) -> None:
+    """The owner's reset: files with these headers are detected from scratch again."""
+    saved_mappings.forget(con, detected.headers)
 
 
 def column_choices(detected: Detected) -> list[str]:
@@ -157,10 +192,52 @@ def fix_words(fixes) -> str:
         (needed if fix.needed else better).append(text)
     parts = []
     if needed:
-        parts.append("To load it, " + " and ".join(needed) + ", then load again.")
+        parts.append("To load it, " + " and ".join(needed) + ", then load it.")
     if better:
         parts.append("For true figures, also " + "; ".join(better) + ".")
     return " ".join(parts)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _previewed(sha: str, name: str, fingerprint: str, revision: int, _path: Path,
+               _options: IngestOptions, _db: str) -> FilePreview:
+    with app_state.writer() as cur:  # written in a transaction that is rolled back
+        return dry_run(cur, _path, _options, name, Path(_db))
+
+
+def preview_kept(sha: str, path: Path, name: str, options: IngestOptions) -> FilePreview:
+    """What loading a kept file with ``options`` would do (funnel.ingest.preview.dry_run),
+    cached by its bytes, name, options and the store's revision."""
+    return _previewed(sha, name, options.fingerprint(), app_state.revision(), path, options,
+                      str(app_state.db_path()))
+
+
+def readings_table(prev: FilePreview) -> pd.DataFrame:
+    """One row per column the load reads: the field, the column, and its commonest cells with
+    what each is read as (``yes → won``)."""
+    rows = []
+    for fld in FIELDS:
+        column = prev.columns.get(fld)
+        if column is None:
+            continue
+        samples = prev.samples.get(fld, [])
+        if fld in HIDDEN_FIELDS:
+            read = f"not shown ({HIDDEN_FIELDS[fld]})"
+        elif not samples:
+            read = "every cell is empty"
+        else:
+            read = "  ·  ".join(f"{s.value} → {s.read_as}" for s in samples)
+        rows.append({FIELD_COL: FIELD_LABELS[fld], COLUMN_COL: column,
+                     "Sample values → read as": read})
+    return pd.DataFrame(rows, columns=[FIELD_COL, COLUMN_COL, "Sample values → read as"])
+
+
+def reason_lines(reasons, what: str) -> list[str]:
+    """Markdown bullets for the commonest reasons rows are rejected (``what`` "rows") or cells
+    read as unknown ("cells"): the count, the first row, the reason as the file's words."""
+    return [f"- **{fmt.count(r.count)} {what if r.count != 1 else what[:-1]}**"
+            + (f" in '{md_text(r.column)}'" if r.column and what == "cells" else "")
+            + f" (first in row {r.example_row}): {md_text(r.reason)}" for r in reasons]
 
 
 def ingest(
@@ -382,3 +459,52 @@ def save_mappings(
         synonym_store.save_stage_synonym(con, str(row[0]), stage_map[str(target)])
         saved += 1
     return saved
+
+
+# --- every synonym, seen and changed -----------------------------------------------------------
+
+DECIDED_BY = {"default": "Funnel (default)", "user": "You", "none": "No one yet"}
+KIND_WORDS = {"channel": "Channel", "stage": "Stage"}
+
+
+def synonyms_view(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every raw channel and stage value in the store, worded: what it maps to, who decided,
+    how many leads carry it. The index is 'Kind · value', the key the change form uses."""
+    df = synonym_store.synonym_table(con)
+    shown = pd.DataFrame({
+        "Kind": df["kind"].map(KIND_WORDS).to_numpy(),
+        "Value in your files": df["raw_value"].to_numpy(),
+        "Counted as": [fmt.channel_label(t, lab) if k == "channel" else fmt.stage_label(t)
+                       for k, t, lab in zip(df["kind"], df["target"], df["target_label"],
+                                            strict=True)],
+        "Decided by": df["decided_by"].map(DECIDED_BY).to_numpy(),
+        "Leads": df["leads"].astype("int64").to_numpy(),
+    })
+    shown.index = pd.Index([f"{KIND_WORDS[k]} · {v}" for k, v in zip(df["kind"],
+                                                                     df["raw_value"],
+                                                                     strict=True)])
+    return shown
+
+
+def change_synonym(
+    con: duckdb.DuckDBPyConnection, choice: str, target_label: str, channel_map: dict[str, str],
+) -> int:
+    """Map the value of ``choice`` ('Channel · Web Research') to the channel or stage labelled
+    ``target_label``; the stored leads move at once. Returns how many moved."""
+    kind, raw = _parse_choice(choice)
+    if kind == "channel":
+        return synonym_store.save_channel_synonym(
+            con, raw, channel_map.get(target_label) or raw)
+    return synonym_store.save_stage_synonym(con, raw, stage_targets()[target_label])
+
+
+def undo_synonym(con: duckdb.DuckDBPyConnection, choice: str) -> dict | None:
+    """Undo the last change of the synonym of ``choice``; None when there is none."""
+    kind, raw = _parse_choice(choice)
+    return synonym_store.undo(con, kind, raw)
+
+
+def _parse_choice(choice: str) -> tuple[str, str]:
+    word, _, raw = choice.partition(" · ")
+    kinds = {v: k for k, v in KIND_WORDS.items()}
+    return kinds[word], raw

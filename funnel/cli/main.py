@@ -18,9 +18,11 @@ from funnel.cli import (
     ingest,
     report,
     send_weekly,
+    spend,
     uploads,
     weekly,
 )
+from funnel.cli import map as synonym_map
 from funnel.errors import IngestError, UsageError
 
 # command -> the function that runs it (each module adds its own parser)
@@ -28,6 +30,8 @@ COMMANDS = {
     "ingest": ingest.run_ingest,
     "uploads": uploads.run_uploads,
     "currency": currency.run_currency,
+    "map": synonym_map.run_map,
+    "spend": spend.run_spend,
     "report": report.run_report,
     "allocate": allocate.run_allocate,
     "forecast": forecast.run_forecast,
@@ -46,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_ingest_parser(sub)
     uploads.add_uploads_parser(sub)
     currency.add_currency_parser(sub)
+    synonym_map.add_map_parser(sub)
+    spend.add_spend_parser(sub)
     report.add_report_parser(sub)
     allocate.add_allocate_parser(sub)
     forecast.add_forecast_parser(sub)

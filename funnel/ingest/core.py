@@ -110,6 +110,9 @@ class Prepared:
     has_stage: bool
     no_means_lost: bool
     rowid_base: int
+    # how its cells were typed (``_typing_params``: per date field its formats and whether it
+    # holds Excel serials; whether money is written 1.234,56): the preview reads samples alike
+    reading: dict = field(default_factory=dict)
 
 
 def prepare(
@@ -131,8 +134,8 @@ def prepare(
     con.execute(ingest_sql.staged_table(mapping.columns, staged.contiguous), params)
     present = [f for f in DATE_FIELDS if f in mapping.columns or f in options.constants]
     families = dates.choose_families(con, present)
-    store.run(con, "ingest/typed_rows",
-              _typing_params(con, mapping, options, families, upload_day))
+    typing = _typing_params(con, mapping, options, families, upload_day)
+    store.run(con, "ingest/typed_rows", typing)
     # before the transaction: a temp table dropped inside one holds its memory until COMMIT
     store.run(con, "ingest/drop_staged")
     given = {**mapping.columns, **options.constants}
@@ -151,6 +154,7 @@ def prepare(
         has_stage=has_stage,
         no_means_lost=no_means_lost,
         rowid_base=rowid_base,
+        reading={k: v for k, v in typing.items() if k.endswith(("_formats", "_excel", "_comma"))},
     )
 
 
@@ -272,7 +276,7 @@ def write(
     store.run(con, "ingest/forget_spells", {"upload_id": upload_id})
     store.run(con, "ingest/insert_spells", {"upload_id": upload_id})
     if must_load:
-        _refuse_if_unusable(con, prepared, options, name, upload_id)
+        refuse_if_unusable(con, prepared, options, name, upload_id)
     store.bump_revision(con)
     return upload_id
 
@@ -293,6 +297,7 @@ def _write_leads(con, prepared: Prepared, options: IngestOptions, upload_id: int
     )
     store.run(con, "ingest/delete_replaced_leads")
     store.run(con, "ingest/insert_leads", {"upload_id": upload_id})
+    store.run(con, "ingest/own_channels")
     store.run(con, "ingest/insert_events", {"upload_id": upload_id})
     con.execute(
         ingest_sql.redacted_rows_table(mapping.personal_columns),
@@ -353,7 +358,7 @@ def _store_currency(con) -> str | None:
     return found[0]
 
 
-def _refuse_if_unusable(
+def refuse_if_unusable(
     con, prepared: Prepared, options: IngestOptions, name: str, upload_id: int
 ) -> None:
     """No row of the file loads: raise an IngestError saying what would make it usable (the
@@ -430,8 +435,8 @@ def _check_mapping(name: str, mapping: Mapping, headers: list[str]) -> None:
         field_name, column = next(iter(missing.items()))
         raise IngestError(
             name,
-            f"--map {field_name}={column}: the file has no column '{column}'. "
-            f"Its columns are: {', '.join(headers)}",
+            f"the file has no column '{column}' (chosen for "
+            f"{FIELD_LABELS.get(field_name, field_name)}). Its columns are: {', '.join(headers)}",
         )
 
 

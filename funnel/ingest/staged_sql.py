@@ -129,3 +129,12 @@ def spend_staged_table(columns: dict[str, str], fields: list[str]) -> str:
         + selected
         + " FROM raw_rows r JOIN row_map m ON m.ordinal = r.rowid - $rowid_base"
     )
+
+
+def column_samples(header: str) -> str:
+    """SELECT the commonest filled cells of one column of the staged ``raw_rows`` (a cell saying
+    "no value" is empty), most frequent first: the preview's sample values. Bound parameters:
+    ``$limit``."""
+    cell = f"funnel_cell(trim({quote_ident(header)}))"
+    return (f"SELECT v, count(*) AS n FROM (SELECT {cell} AS v FROM raw_rows) "
+            "WHERE v IS NOT NULL GROUP BY v ORDER BY n DESC, v LIMIT $limit")

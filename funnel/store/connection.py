@@ -30,6 +30,7 @@ MIGRATIONS = [
     "schema/004_cell_warnings.sql",
     "schema/005_middle_layer.sql",
     "schema/006_follow_up.sql",
+    "schema/007_owner_mappings.sql",
     "schema/008_stage_spells.sql",
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -3,7 +3,9 @@
 -- Grain: one row per field. Parameters: $iso, $us, $day_first, $text (format lists).
 SELECT
     field,
-    count(try_strptime(value, $iso)) AS iso,
+    -- ISO dates start with a four-digit year: strptime's %Y also reads the '25' of '25/03/21'
+    count(try_strptime(value, $iso)) FILTER (WHERE regexp_matches(value, '^\s*[0-9]{4}'))
+        AS iso,
     count(try_strptime(value, $us)) AS us,
     count(try_strptime(value, $day_first)) AS day_first,
     count(try_strptime(value, $text)) AS text,

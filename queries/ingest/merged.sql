@@ -72,17 +72,11 @@ lead_rows AS (
     LEFT JOIN earlier_rows e ON e.lead_key = i.lead_key
     WHERE NOT i.is_duplicate
 ),
-compact_channels AS (
-    SELECT replace(raw_slug, '_', '') AS compact, min(channel) AS channel
-    FROM channel_map GROUP BY 1
-),
--- each distinct raw value is slugged and looked up once, not once per row
+-- each distinct raw value is looked up once, not once per row (funnel_channel_of: the owner's
+-- synonyms and the defaults, else the value's own slug)
 channel_values AS (
-    SELECT v.channel_raw, v.channel_slug, coalesce(cm.channel, cc.channel) AS channel_mapped
-    FROM (SELECT channel_raw, funnel_slug(channel_raw) AS channel_slug
-          FROM (SELECT DISTINCT channel_raw FROM incoming WHERE channel_raw IS NOT NULL)) v
-    LEFT JOIN channel_map cm ON cm.raw_slug = v.channel_slug
-    LEFT JOIN compact_channels cc ON cc.compact = replace(v.channel_slug, '_', '')
+    SELECT channel_raw, funnel_channel_of(channel_raw) AS channel_of
+    FROM (SELECT DISTINCT channel_raw FROM incoming WHERE channel_raw IS NOT NULL)
 ),
 stage_values AS (
     SELECT stage_raw, funnel_stage_of(stage_raw) AS stage_mapped
@@ -91,8 +85,7 @@ stage_values AS (
 joined AS (
     SELECT
         i.*,
-        cv.channel_slug,
-        cv.channel_mapped,
+        cv.channel_of,
         sv.stage_mapped,
         l.lead_key IS NOT NULL AS existed,
         l.crm_id AS old_crm_id, l.channel AS old_channel, l.channel_raw AS old_channel_raw,
@@ -166,8 +159,7 @@ restated AS (
         s.old_stage,
         coalesce(s.id, s.old_crm_id) AS crm_id,
         CASE
-            WHEN s.channel_raw IS NOT NULL
-                THEN coalesce(s.channel_mapped, nullif(s.channel_slug, ''), 'unknown')
+            WHEN s.channel_raw IS NOT NULL THEN s.channel_of
             ELSE coalesce(s.old_channel, 'unknown')
         END AS channel,
         coalesce(s.channel_raw, s.old_channel_raw) AS channel_raw,
