@@ -289,6 +289,11 @@ def _migrate_lake(con: lake.LakeConnection, current: int) -> None:
     if current == SCHEMA_VERSION and _seeded(con):
         return
     with transaction(con):
+        # an older lake: the macros its migrations made (TEMP: a connection's own) come first,
+        # as the new migrations' macros and statements may use them
+        done = tuple(sql_text(m.removesuffix(".sql")) for m in MIGRATIONS[:current])
+        for macro in lake.temp_macros(done):
+            con.execute(macro)
         for version in range(current + 1, SCHEMA_VERSION + 1):
             for statement in lake.statements(sql_text(MIGRATIONS[version - 1][:-4])):
                 ddl = lake.lake_ddl(statement)
