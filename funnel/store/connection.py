@@ -95,7 +95,9 @@ def connect(
     return con
 
 
-def _connect_lake(db: str, read_only: bool, upgrade: bool) -> lake.LakeConnection:
+def _connect_lake(
+    db: str, read_only: bool, upgrade: bool, attempt: int = 1
+) -> lake.LakeConnection:
     """Open (creating or migrating it when needed) the lake store ``db`` names."""
     where = address.parse_lake(db)
     os.umask(0o077)  # the Parquet files, the key and the kept uploads: this account's own
@@ -113,7 +115,14 @@ def _connect_lake(db: str, read_only: bool, upgrade: bool) -> lake.LakeConnectio
     if version == SCHEMA_VERSION or (read_only and not upgrade):
         con.prepare()
     else:
-        migrate(con)
+        try:
+            migrate(con)
+        except StoreConflictError:
+            # another process made or upgraded the lake at the same moment: it is done now
+            con.close()
+            if attempt >= 3:
+                raise
+            return _connect_lake(db, read_only, upgrade, attempt + 1)
     if not read_only:  # as for a file store: a new lake retires the manifest, an old one sweeps
         root = raw_uploads.folder(db)
         if version == 0:

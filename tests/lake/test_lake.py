@@ -1,0 +1,127 @@
+"""Funnel on DuckLake (issue 19): the same app, the same queries, several writers.
+
+- The report (`report --format json`) of the demo's uploads is the same bytes on a lake, with
+  its catalog in Postgres or in a catalog file, as on a DuckDB file.
+- Four offices ingest their weekly exports at the same time into one lake whose catalog is in
+  Postgres, while a dashboard process reads throughout: every upload lands once, with rows
+  read = loaded + rejected + duplicate; commits that met another writer's are retried with a
+  message; no read sees half an upload.
+- A commit that conflicts is refused whole, saying it can be tried again.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import ROOT, funnel_cli
+from offices import lead_counts, write_office
+
+from funnel.store import connection as store
+
+OFFICES = 4
+
+
+def _ok(done: subprocess.CompletedProcess) -> str:
+    assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def test_report_on_a_lake_is_the_file_stores_byte_for_byte(any_lake, tmp_path):
+    file_db = str(tmp_path / "funnel.duckdb")
+    for db in (file_db, any_lake):
+        _ok(funnel_cli("demo", "--db", db))
+    on_file = _ok(funnel_cli("report", "--db", file_db, "--format", "json"))
+    on_lake = _ok(funnel_cli("report", "--db", any_lake, "--format", "json"))
+    assert json.loads(on_lake)["headline"]["leads"] == 1494  # the demo's deals
+    assert on_lake == on_file
+
+
+def test_four_offices_write_at_once_while_the_dashboard_reads(pg_lake, tmp_path):
+    exports = {n: write_office(tmp_path, n) for n in range(1, OFFICES + 1)}
+    after_each = lead_counts(exports[1])  # the same for every office (only IDs differ)
+    store.connect(pg_lake).close()  # the lake is made once, before the offices connect
+
+    stop, seen = tmp_path / "stop", tmp_path / "reads.json"
+    reader = subprocess.Popen([sys.executable, str(ROOT / "tests" / "lake" / "reader.py"),
+                               pg_lake, str(stop), str(seen)], cwd=ROOT)
+    time.sleep(3)  # the dashboard is up before the first upload
+    start = time.monotonic()
+    writers = {
+        n: subprocess.Popen(
+            [sys.executable, "-m", "funnel", "ingest", *map(str, files), "--db", pg_lake,
+             "--json"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for n, files in exports.items()
+    }
+    results = {n: w.communicate(timeout=600) for n, w in writers.items()}
+    seconds = time.monotonic() - start
+    time.sleep(1)  # a read or two after the last commit
+    stop.touch()
+    assert reader.wait(timeout=120) == 0
+    reads = json.loads(seen.read_text())
+
+    retries = 0
+    for n, (out, err) in results.items():
+        assert writers[n].returncode == 0, f"office {n}: {out}\n{err}"
+        lines = [json.loads(line) for line in out.splitlines()]
+        assert [r["file"] for r in lines] == [str(p) for p in exports[n]]
+        for r in lines:
+            assert not r["already_ingested"] and not r.get("error")
+            assert r["read"] == r["loaded"] + r["rejected"] + r["duplicate"], r
+            assert r["rejected"] == 1 and r["duplicate"] == 1, r
+        retries += err.count("trying again")
+        assert "Traceback" not in err, err
+    print(f"\n4 offices x 2 uploads in {seconds:.1f} s, {retries} commit(s) retried, "
+          f"{len(reads)} dashboard reads")
+
+    con = store.connect(pg_lake, read_only=True)
+    try:
+        uploads = con.execute(
+            "SELECT upload_id, file_name, rows_read, rows_loaded, rows_rejected, rows_duplicate "
+            "FROM uploads").fetchall()
+        per_office = dict(con.execute(
+            "SELECT crm_id::BIGINT // 100000, count(*) FROM leads GROUP BY 1").fetchall())
+        leads = con.execute("SELECT count(*), count(DISTINCT lead_key) FROM leads").fetchone()
+    finally:
+        con.close()
+    # every upload landed once: 8 rows, 8 ids, every file once
+    assert len(uploads) == 2 * OFFICES
+    assert len({u[0] for u in uploads}) == 2 * OFFICES
+    assert sorted(u[1] for u in uploads) == sorted(str(p) for ps in exports.values() for p in ps)
+    assert all(u[2] == u[3] + u[4] + u[5] for u in uploads)
+    assert per_office == {n: after_each[-1] for n in exports}
+    assert leads[0] == leads[1] == OFFICES * after_each[-1]
+
+    # the dashboard read throughout and never saw half an upload
+    assert len(reads) >= 5, reads
+    allowed = {0, *after_each}
+    for read in reads:
+        assert read["bad_uploads"] == 0 and read["orphan_leads"] == 0, read
+        assert all(v in allowed for v in read["offices"].values()), read
+        assert read["dashboard_leads"] >= sum(read["offices"].values()) or not read["offices"]
+    assert reads[0]["uploads"] == 0 and reads[-1]["uploads"] == 2 * OFFICES
+    assert len({r["uploads"] for r in reads}) > 2, "the reads saw no upload land"
+    # with four writers whose every upload moves the store's revision, commits meet
+    assert retries >= 1
+
+
+def test_a_conflicting_commit_is_refused_whole(pg_lake):
+    first, second = store.connect(pg_lake), store.connect(pg_lake)
+    try:
+        before = store.revision(first)
+        with (pytest.raises(store.StoreConflictError, match="tried again"),
+              store.transaction(first)):
+            store.bump_revision(first)
+            store.run(first, "settings/set_setting", {"key": "currency", "value": "EUR"})
+            with store.transaction(second):  # commits while the first is open
+                store.bump_revision(second)
+        assert store.revision(first) == before + 1  # the second's bump only
+        currency = first.execute(
+            "SELECT value FROM store_settings WHERE key = 'currency'").fetchall()
+        assert ("EUR",) not in currency
+    finally:
+        first.close()
+        second.close()
