@@ -202,8 +202,8 @@ def sql_text(name: str) -> str:
 
 
 def _execute(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None):
-    if isinstance(con, lake.LakeConnection) and (variant := lake.variant_text(name)):
-        return lake.run_variant(con, variant, params or {})  # DuckLake lacks what it uses
+    if isinstance(con, lake.LakeConnection) and (steps := lake.variant_steps(name)):
+        return lake.run_variant(con, steps, params or {})  # DuckLake lacks what it uses
     return con.execute(sql_text(name), params or {})
 
 

@@ -16,8 +16,8 @@ PRIMARY KEY/UNIQUE, only literal column defaults, and cannot SET NOT NULL on a c
   PRIMARY KEYs, sequence and ``current_timestamp`` defaults and SET NOT NULL, and writes boolean
   defaults as the literals DuckLake takes. Uniqueness is kept by the writers (MERGE upserts, the
   revision row serialising writers), as it must be for any DuckLake table.
-- **RETURNING** (DuckLake takes none): the few queries that use it have a variant under
-  ``queries/lake/`` with the same name, several statements run in order whose one SELECT gives
+- **RETURNING** (DuckLake takes none): the few queries that use it have a variant, a folder
+  ``queries/lake/<name>/`` of steps (one statement a file) run in order, whose one SELECT gives
   the rows the caller reads (:func:`run_variant`). Every other query file is the same text on
   both stores.
 - **CHECKPOINT** is skipped: on a lake it is maintenance that merges and deletes files, which
@@ -179,10 +179,13 @@ _PARAM = re.compile(r"\$(\w+)")
 
 
 @cache
-def variant_text(name: str) -> str | None:
-    """The text of ``queries/lake/<name>.sql``, the lake's form of query ``name``, if it has one."""
-    path = VARIANTS_DIR / f"{name}.sql"
-    return path.read_text(encoding="utf-8") if path.is_file() else None
+def variant_steps(name: str) -> tuple[str, ...]:
+    """The lake's form of query ``name``: the texts of ``queries/lake/<name>/*.sql`` in order
+    (one statement each), or () when the query is the same on both stores."""
+    folder = VARIANTS_DIR / name
+    if not folder.is_dir():
+        return ()
+    return tuple(p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.sql")))
 
 
 class Rows:
@@ -204,11 +207,12 @@ class Rows:
         return pd.DataFrame(self._rows, columns=self._columns)
 
 
-def run_variant(con, text: str, params: dict[str, Any]) -> Rows:
-    """Run a lake variant's statements in order, each with the parameters it names (DuckDB
-    binds parameters to one statement); the rows of its one SELECT are the result."""
+def run_variant(con, steps: tuple[str, ...], params: dict[str, Any]) -> Rows:
+    """Run a lake variant's steps in order, each with the parameters it names (DuckDB binds
+    parameters to one statement); the rows of its one SELECT are the result."""
     result = Rows([], [])
-    for statement in statements(text):
+    for text in steps:
+        statement = statements(text)[0]
         names = set(_PARAM.findall(statement))
         cursor = con.execute(statement, {k: v for k, v in params.items() if k in names})
         rows = cursor.fetchall()

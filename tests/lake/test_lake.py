@@ -125,3 +125,38 @@ def test_a_conflicting_commit_is_refused_whole(pg_lake):
     finally:
         first.close()
         second.close()
+
+
+def test_migrate_a_file_to_a_lake_and_back_keeps_every_row_and_the_report(pg_lake, tmp_path):
+    file_db, back = str(tmp_path / "funnel.duckdb"), str(tmp_path / "back.duckdb")
+    _ok(funnel_cli("demo", "--db", file_db))
+    # through a Parquet folder too: the way between duckdb 2.x and the lake's 1.4.x
+    folder = str(tmp_path / "portable") + "/"
+    to_folder = _ok(funnel_cli("migrate", "--from", file_db, "--to", folder))
+    to_lake = _ok(funnel_cli("migrate", "--from", folder, "--to", pg_lake))
+    to_file = _ok(funnel_cli("migrate", "--from", pg_lake, "--to", back))
+    for out in (to_folder, to_lake, to_file):
+        assert "counts checked: 3 uploads, 1,494 leads, 2,981 events" in out
+    reports = [_ok(funnel_cli("report", "--db", db, "--format", "json"))
+               for db in (file_db, pg_lake, back)]
+    assert reports[0] == reports[1] == reports[2]
+    # the key went along: an e-mail hashes alike in the lake, so a new upload matches
+    assert (tmp_path / "lake.key").read_bytes() == (tmp_path / "funnel.duckdb.key").read_bytes()
+
+    again = funnel_cli("migrate", "--from", file_db, "--to", pg_lake)
+    assert again.returncode == 1 and "already holds data" in again.stderr
+    # the file's upload numbers go on after the copied ones
+    week = write_office(tmp_path, 7)[0]
+    added = json.loads(_ok(funnel_cli("ingest", str(week), "--db", back, "--json")))
+    assert added["upload_id"] == 4 and added["loaded"] > 0
+
+
+@pytest.mark.parametrize("command", ["backup", "restore", "rebuild"])
+def test_backup_restore_rebuild_say_what_to_do_for_a_lake(file_lake, tmp_path, command):
+    args = {"backup": ["--db", file_lake, "--out", str(tmp_path / "b.tar.gz")],
+            "restore": ["--from", str(tmp_path / "b.tar.gz"), "--db", file_lake],
+            "rebuild": ["--from", file_lake, "--db", str(tmp_path / "new.duckdb")]}[command]
+    done = funnel_cli(command, *args)
+    assert done.returncode == 1
+    assert "lake" in done.stderr and "python -m funnel migrate" in done.stderr
+    assert "Traceback" not in done.stderr
