@@ -30,11 +30,17 @@ def _ok(done: subprocess.CompletedProcess) -> str:
     return done.stdout
 
 
-def test_report_on_a_lake_is_the_file_stores_byte_for_byte(any_lake, tmp_path):
-    file_db = str(tmp_path / "funnel.duckdb")
-    for db in (file_db, any_lake):
-        _ok(funnel_cli("demo", "--db", db))
-    on_file = _ok(funnel_cli("report", "--db", file_db, "--format", "json"))
+@pytest.fixture(scope="module")
+def file_report(tmp_path_factory) -> str:
+    """The demo's report on a DuckDB file (made once for the module)."""
+    file_db = str(tmp_path_factory.mktemp("file") / "funnel.duckdb")
+    _ok(funnel_cli("demo", "--db", file_db))
+    return _ok(funnel_cli("report", "--db", file_db, "--format", "json"))
+
+
+def test_report_on_a_lake_is_the_file_stores_byte_for_byte(any_lake, file_report):
+    _ok(funnel_cli("demo", "--db", any_lake))
+    on_file = file_report
     on_lake = _ok(funnel_cli("report", "--db", any_lake, "--format", "json"))
     assert json.loads(on_lake)["headline"]["leads"] == 1494  # the demo's deals
     assert on_lake == on_file
