@@ -166,3 +166,34 @@ def test_backup_restore_rebuild_say_what_to_do_for_a_lake(file_lake, tmp_path, c
     assert done.returncode == 1
     assert "lake" in done.stderr and "python -m funnel migrate" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_lake_ddl_takes_the_schemas_forms(file_lake):
+    """What migrations write (001-006, and 007's forms: no key, literal defaults, an ADD COLUMN
+    with a default, macros, INSERT ... SELECT) in the form DuckLake takes, run on a lake."""
+    from funnel.store import lake
+
+    ddl = lake.lake_ddl
+    assert ddl("CREATE SEQUENCE IF NOT EXISTS s START 1;") is None
+    assert ddl("ALTER TABLE t ALTER COLUMN a SET NOT NULL;") is None
+    assert ddl("CREATE OR REPLACE MACRO twice(x) AS x * 2;") == (
+        "CREATE OR REPLACE TEMP MACRO twice(x) AS x * 2;")
+    made = ddl("CREATE TABLE IF NOT EXISTS t (\n    id INTEGER PRIMARY KEY DEFAULT nextval('s'),"
+               "\n    done BOOLEAN NOT NULL DEFAULT FALSE,\n    seen_at TIMESTAMP NOT NULL DEFAULT "
+               "current_timestamp,\n    k VARCHAR NOT NULL,\n    PRIMARY KEY (k)\n);")
+    assert made == ("CREATE TABLE IF NOT EXISTS t (\n    id INTEGER,\n    done BOOLEAN NOT NULL "
+                    "DEFAULT 'false',\n    seen_at TIMESTAMP NOT NULL,\n    k VARCHAR NOT NULL\n);")
+    added = "ALTER TABLE t ADD COLUMN origin VARCHAR DEFAULT 'default';"
+    assert ddl(added) == added
+    con = store.connect(file_lake)
+    try:
+        with store.transaction(con):
+            steps = (made, "INSERT INTO t (id, done, seen_at, k) VALUES (1, true, now(), 'a')",
+                     added, ddl("CREATE OR REPLACE MACRO twice(x) AS x * 2;"),
+                     "INSERT INTO t (id, seen_at, k) SELECT twice(id), now(), 'b' FROM t")
+            for statement in steps:
+                con.execute(statement)
+        assert con.execute("SELECT id, done, origin FROM t ORDER BY id").fetchall() == [
+            (1, True, "default"), (2, False, "default")]
+    finally:
+        con.close()
