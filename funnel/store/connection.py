@@ -95,9 +95,7 @@ def connect(
     return con
 
 
-def _connect_lake(
-    db: str, read_only: bool, upgrade: bool, attempt: int = 1
-) -> lake.LakeConnection:
+def _connect_lake(db: str, read_only: bool, upgrade: bool) -> lake.LakeConnection:
     """Open (creating or migrating it when needed) the lake store ``db`` names."""
     where = address.parse_lake(db)
     os.umask(0o077)  # the Parquet files, the key and the kept uploads: this account's own
@@ -115,14 +113,16 @@ def _connect_lake(
     if version == SCHEMA_VERSION or (read_only and not upgrade):
         con.prepare()
     else:
-        try:
-            migrate(con)
-        except StoreConflictError:
-            # another process made or upgraded the lake at the same moment: it is done now
-            con.close()
-            if attempt >= 3:
-                raise
-            return _connect_lake(db, read_only, upgrade, attempt + 1)
+        for attempt in range(1, 4):
+            try:
+                migrate(con)
+                break
+            except StoreConflictError:
+                # another process made or upgraded the lake at the same moment: read it again
+                # on this connection (a new one in this process hung in DuckLake's attach)
+                if attempt == 3:
+                    con.close()
+                    raise
     if not read_only:  # as for a file store: a new lake retires the manifest, an old one sweeps
         root = raw_uploads.folder(db)
         if version == 0:
@@ -296,6 +296,7 @@ def _migrate_lake(con: lake.LakeConnection, current: int) -> None:
     one transaction: several processes opening a new lake at once make it once (the others'
     commits conflict, and they find it made when they open it again)."""
     if current == SCHEMA_VERSION and _seeded(con):
+        con.prepare()  # made meanwhile by another process
         return
     with transaction(con):
         # an older lake: the macros its migrations made (TEMP: a connection's own) come first,

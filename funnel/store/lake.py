@@ -33,6 +33,7 @@ import contextlib
 import importlib.metadata
 import os
 import re
+import time
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -79,26 +80,32 @@ def extension_directory() -> str:
     return str(folder)
 
 
-def open_lake(lake: Lake, config: dict[str, Any]) -> duckdb.DuckDBPyConnection:
+def open_lake(lake: Lake, config: dict[str, Any], attempts: int = 20) -> duckdb.DuckDBPyConnection:
     """A raw connection whose default database is the lake (created, with its data folder,
-    the first time)."""
+    the first time). Several processes making a new lake at once: one makes its catalog, the
+    others' making fails (the catalog's tables exist already) and they open it once made."""
     config = {**config, "extension_directory": extension_directory()}
     lake.data_path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        return duckdb.connect(lake.attach_target, config=config)
-    except duckdb.InvalidInputException as exc:
-        if "data_path is not set" not in str(exc):
-            raise
-    # a new lake: DuckLake records its data folder when it is first attached with one
-    boot = duckdb.connect(config=config)
-    try:
-        boot.execute(
-            f"ATTACH {_literal(lake.attach_target)} AS new_lake "
-            f"(DATA_PATH {_literal(str(lake.data_path) + os.sep)})"
-        )
-    finally:
-        boot.close()
-    return duckdb.connect(lake.attach_target, config=config)
+    for attempt in range(1, attempts + 1):
+        try:
+            return duckdb.connect(lake.attach_target, config=config)
+        except duckdb.InvalidInputException as exc:
+            if "data_path is not set" not in str(exc):
+                raise
+        # a new lake: DuckLake records its data folder when it is first attached with one
+        boot = duckdb.connect(config=config)
+        try:
+            boot.execute(
+                f"ATTACH {_literal(lake.attach_target)} AS new_lake "
+                f"(DATA_PATH {_literal(str(lake.data_path) + os.sep)})"
+            )
+        except duckdb.Error as exc:
+            if "Failed to initialize DuckLake" not in str(exc) or attempt == attempts:
+                raise
+            time.sleep(0.25 * attempt)  # another process is making it: open it once made
+        finally:
+            boot.close()
+    raise AssertionError("unreachable")
 
 
 def _literal(text: str) -> str:

@@ -197,3 +197,19 @@ def test_lake_ddl_takes_the_schemas_forms(file_lake):
             (1, True, "default"), (2, False, "default")]
     finally:
         con.close()
+
+
+def test_offices_opening_a_new_lake_at_once_make_it_once(pg_lake):
+    opening = [subprocess.Popen([sys.executable, "-m", "funnel", "uploads", "list", "--db",
+                                 pg_lake, "--json"], cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    done = [(p.wait(timeout=300), *p.communicate()) for p in opening]
+    assert all(rc == 0 for rc, _, _ in done), done
+    con = store.connect(pg_lake, read_only=True)
+    try:
+        versions = con.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()
+        channels = con.execute("SELECT count(*), count(DISTINCT channel) FROM channels").fetchone()
+    finally:
+        con.close()
+    assert versions == [(v,) for v in range(1, store.SCHEMA_VERSION + 1)]
+    assert channels[0] == channels[1] > 0
