@@ -1,7 +1,7 @@
 """Funnel's benchmark: each measurement against a baseline timed in the same run (issue 7).
 
     python bench/run.py [--sizes 10k,100k,1m] [--repeats 3] [--smoke] [--no-browser]
-                        [--json results.json]
+                        [--json results.json] [--lake PYTHON [--lake-pg CONNINFO] [--lake-only]]
 
 Prints one table: measured, baseline, ratio, target, MET / GAP; then where the time goes
 (ingest steps, report metrics, each page's calls). Data come from ``bench/generate.py`` (cached
@@ -726,6 +726,50 @@ def measure_report(files: generate.SizeFiles, db: Path, repeats: int, pandas: bo
     return out
 
 
+def measure_lake(files: generate.SizeFiles, tmp: Path, python: str, pg: str | None,
+                 repeats: int) -> dict:
+    """Issue 19: every snapshot of ``files`` ingested (oldest first, one process each), then
+    ``report --format json`` (best of ``repeats``), on a DuckDB file and on lakes, all with
+    ``python`` (the lake's duckdb 1.4.x: the file store on the same engine is the baseline)."""
+    stores = {"file": str(tmp / "lake-bench.duckdb"),
+              "lake, catalog file": f"ducklake:{tmp / 'lake-bench.ducklake'}"}
+    if pg:
+        stores["lake, Postgres catalog"] = (f"ducklake:postgres:{pg} "
+                                            f"data_path={tmp / 'lake-bench-pg'}")
+    out: dict = {}
+    for kind, db in stores.items():
+        _log(f"{files.name}: {len(files.snapshots)} snapshots into the {kind} store")
+        ingest = sum(
+            run_process([python, "-m", "funnel", "ingest", str(csv), "--db", db, "--as-of",
+                         as_of.isoformat(), "--json"]).seconds
+            for csv, as_of in files.snapshots)
+        reports = [run_process([python, "-m", "funnel", "report", "--db", db, "--format",
+                                "json"]) for _ in range(repeats)]
+        out[kind] = {"ingest": ingest, "report": best([r.seconds for r in reports]),
+                     "report_json": reports[0].stdout}
+    return out
+
+
+def _lake_lines(results: Results, files: generate.SizeFiles, lake: dict) -> None:
+    base = lake["file"]
+    same = all(v["report_json"] == base["report_json"] for v in lake.values())
+    for kind, v in lake.items():
+        if kind == "file":
+            continue
+        results.add(Line(
+            f"{kind}: ingest {files.name}'s {len(files.snapshots)} snapshots, whole processes",
+            _s(v["ingest"]), f"{_s(base['ingest'])} DuckDB file, same duckdb",
+            f"{v['ingest'] / base['ingest']:.2f}x"))
+        results.add(Line(
+            f"{kind}: report --format json, whole process", _s(v["report"]),
+            f"{_s(base['report'])} DuckDB file, same duckdb",
+            f"{v['report'] / base['report']:.2f}x"))
+    results.notes.append("Lake report JSON " + ("identical to" if same else "DIFFERS from")
+                         + " the file store's, byte for byte.")
+    results.raw[f"lake {files.name}"] = {
+        k: {"ingest": v["ingest"], "report": v["report"]} for k, v in lake.items()}
+
+
 def measure_pages(db: Path, repeats: int, only: str | None = None) -> list[dict]:
     pages = sorted((ROOT / "app_pages").glob("*.py")) if (ROOT / "app_pages").is_dir() else []
     if only:
@@ -1038,7 +1082,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true",
                         help="keep the largest size's dashboard store as "
                         "bench/.data/<size>/dashboard.duckdb (for poking at the app)")
+    parser.add_argument("--lake", metavar="PYTHON",
+                        help="also time ingest and report on a lake store (issue 19) against a "
+                        "DuckDB file, both with this Python (e.g. .venv-lake/bin/python)")
+    parser.add_argument("--lake-pg", metavar="CONNINFO",
+                        help="with --lake: a Postgres database (libpq conninfo) for a lake "
+                        "catalog too")
+    parser.add_argument("--lake-only", action="store_true", help="with --lake: only the lake")
     args = parser.parse_args(argv)
+    if args.lake_only and not args.lake:
+        parser.error("--lake-only needs --lake PYTHON")
     if args.smoke:
         args.sizes, args.repeats, args.no_browser = "2k", SMOKE_REPEATS, True
     sizes = sorted(generate.parse_size(s) for s in args.sizes.split(","))
@@ -1078,6 +1131,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(sizes: list[int], args, tmp: Path, results: Results) -> None:
+    if args.lake:
+        lake_files = generate.generate(sizes[-1], args.data, log=_log)
+    if args.lake_only:
+        _lake_lines(results, lake_files,
+                    measure_lake(lake_files, tmp, args.lake, args.lake_pg, args.repeats))
+        return
+    _run(sizes, args, tmp, results)
+    if args.lake:
+        _lake_lines(results, lake_files,
+                    measure_lake(lake_files, tmp, args.lake, args.lake_pg, args.repeats))
+
+
+def _run(sizes: list[int], args, tmp: Path, results: Results) -> None:
     curve: dict[int, dict] = {}
     largest = sizes[-1]
     for n in sizes:

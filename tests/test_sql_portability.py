@@ -38,7 +38,8 @@ STATEMENT_KINDS = (exp.Query, exp.Create, exp.Insert, exp.Update, exp.Delete, ex
 # DuckDB-only housekeeping SQLGlot cannot read as a statement, with the one text allowed.
 DUCKDB_ONLY = {"backup/checkpoint": "CHECKPOINT"}
 # A file named <prefix>_... holds a statement of this kind ...
-NAME_KINDS = {"insert": exp.Insert, "seed": exp.Insert, "upsert": exp.Insert,
+# (an upsert is a MERGE: DuckLake has no primary key for INSERT OR REPLACE, issue 19)
+NAME_KINDS = {"insert": exp.Insert, "seed": exp.Insert, "upsert": (exp.Insert, exp.Merge),
               "delete": exp.Delete, "drop": exp.Drop, "update": exp.Update}
 # ... but for these, whose name says otherwise (each with the kind it holds).
 NAMED_OTHERWISE = {

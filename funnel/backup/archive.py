@@ -11,8 +11,8 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from funnel.store import address, raw_uploads
 from funnel.store import connection as store
-from funnel.store import raw_uploads
 
 FORMAT = "funnel-backup-1"
 
@@ -73,6 +73,34 @@ def busy(db: Path) -> BackupError:
         "lets one process at a time hold it. Stop the dashboard or let the ingest finish, then "
         "run this again."
     )
+
+
+def refuse_lake(command: str, *stores: object) -> None:
+    """``backup``, ``restore`` and ``rebuild`` read and write DuckDB files: for a lake store
+    (issue 19) a BackupError says what does the job instead."""
+    lakes = [str(s) for s in stores if s is not None and address.is_lake(s)]
+    if not lakes:
+        return
+    lake = lakes[0]
+    where = address.parse_lake(lake)
+    copy = f"python -m funnel migrate --from '{lake}' --to funnel-copy.duckdb"
+    why = {
+        "backup": (
+            f"{lake} is a lake store: its catalog is {where.catalog!r} and its rows are Parquet "
+            f"files in {where.data_path}. Back up both where they live (pg_dump of the catalog "
+            "database, a snapshot of the folder or bucket, with its .key beside it), or copy "
+            f"the lake into a file ({copy}) and back up that file "
+            "(python -m funnel backup --db funnel-copy.duckdb --out ...)"),
+        "restore": (
+            "restore writes a DuckDB file, not a lake: restore into a new file (--db "
+            f"restored.duckdb), then copy it into a new lake (python -m funnel migrate --from "
+            f"restored.duckdb --to '{lake}')"),
+        "rebuild": (
+            "rebuild reads an old DuckDB file and ingests its kept uploads into a new file, not "
+            f"a lake: for a lake, copy it into a file first ({copy}), rebuild from that, and "
+            "migrate the rebuilt file into a new lake"),
+    }[command]
+    raise BackupError(why)
 
 
 def first_line(exc: BaseException) -> str:

@@ -39,9 +39,11 @@ def add_backup_parsers(sub) -> None:
 def run_command(args: argparse.Namespace) -> int:
     """Run backup / restore / rebuild; 0 done, 1 not done (the message says why)."""
     # the work's modules are imported here, not above: the parser is built on every command
-    from funnel.backup.archive import BackupError
+    from funnel.backup.archive import BackupError, refuse_lake
+    from funnel.store.connection import default_db_path
 
     try:
+        refuse_lake(args.command, args.db or default_db_path(), getattr(args, "source", None))
         if args.command == "backup":
             return _backup(args)
         if args.command == "restore":

@@ -16,6 +16,7 @@ from funnel.cli import (
     demo,
     forecast,
     ingest,
+    migrate,
     report,
     send_weekly,
     spend,
@@ -41,6 +42,7 @@ COMMANDS = {
     "backup": backup.run_command,
     "restore": backup.run_command,
     "rebuild": backup.run_command,
+    "migrate": migrate.run_migrate,
 }
 
 
@@ -59,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     send_weekly.add_send_weekly_parser(sub)
     backup.add_backup_parsers(sub)
     demo.add_demo_parser(sub)
+    migrate.add_migrate_parser(sub)
     return parser
 
 

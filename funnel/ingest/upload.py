@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
+import random
+import time
 from pathlib import Path
 
 import duckdb
@@ -29,6 +32,9 @@ from funnel.ingest.core import (
 from funnel.ingest.mapping import Mapping
 from funnel.store import connection as store
 from funnel.store import raw_uploads
+
+CONFLICT_ATTEMPTS = 8  # a lake store's writers: how often an upload is tried before giving up
+log = logging.getLogger("funnel.ingest")
 
 
 def preview(
@@ -71,7 +77,18 @@ def ingest_file(
     files.check_upload_size(path, name)
     facts = files.scan_file(path, name)  # hashed in pieces: the file is never held whole
     try:
-        return _ingest_scanned(con, path, facts, options, db_path, name, must_load)
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                return _ingest_scanned(con, path, facts, options, db_path, name, must_load)
+            except store.StoreConflictError:
+                # a lake store: another writer committed first and nothing of this upload was
+                # written; read the store again (the file may be in it now) and write again
+                if attempt == CONFLICT_ATTEMPTS:
+                    raise
+                log.warning("%s: another upload committed first; trying again (%d of %d)",
+                            name, attempt + 1, CONFLICT_ATTEMPTS)
+                time.sleep(random.uniform(0.05, 0.3) * attempt)
+        raise AssertionError("unreachable")
     finally:
         xlsx.forget(con, facts.sha256)  # a workbook's text, kept since its preview
 

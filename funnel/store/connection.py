@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 
 from funnel import synonyms
-from funnel.store import raw_uploads
+from funnel.store import address, lake, raw_uploads
 
 ROOT = Path(__file__).resolve().parents[2]  # the project: funnel/store/connection.py
 QUERIES_DIR = ROOT / "queries"
@@ -40,9 +40,14 @@ class StoreBusyError(RuntimeError):
     """Another process holds the database file open for writing."""
 
 
+# another writer of a lake store committed first: the transaction can be tried again
+StoreConflictError = lake.StoreConflictError
+
+
 def default_db_path() -> Path:
-    """The store file: ``$FUNNEL_DB`` if set, else ``data/funnel.duckdb`` in the project."""
-    return Path(os.environ.get("FUNNEL_DB") or DEFAULT_DB)
+    """The store: ``$FUNNEL_DB`` if set, else ``data/funnel.duckdb`` in the project. A lake
+    address (``ducklake:...``, funnel.store.address) comes back as a path that stays as it is."""
+    return address.as_path(os.environ.get("FUNNEL_DB") or DEFAULT_DB)
 
 
 def _config() -> dict[str, Any]:
@@ -60,8 +65,11 @@ def connect(
     A read-only open of a store from an older Funnel migrates it first, unless ``upgrade`` is
     False (checking a backup: it must be read as it was written).
 
-    Use one connection per process and ``con.cursor()`` per thread or query.
+    Use one connection per process and ``con.cursor()`` per thread or query. ``path`` may be
+    a lake address (funnel.store.address): the same store on DuckLake (funnel.store.lake).
     """
+    if address.is_lake(path or default_db_path()):
+        return _connect_lake(str(path or default_db_path()), read_only, upgrade)
     db = Path(path) if path else default_db_path()
     if not read_only:
         db.parent.mkdir(parents=True, exist_ok=True)
@@ -87,6 +95,51 @@ def connect(
             raw_uploads.sweep_orphans(root, known | raw_uploads.listed_sha256(root))
     limit_file_access(con, db)
     return con
+
+
+def _connect_lake(db: str, read_only: bool, upgrade: bool) -> lake.LakeConnection:
+    """Open (creating or migrating it when needed) the lake store ``db`` names."""
+    where = address.parse_lake(db)
+    os.umask(0o077)  # the Parquet files, the key and the kept uploads: this account's own
+    try:
+        raw = lake.open_lake(where, _config())
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():  # a catalog file is one process's at a time
+            raise StoreBusyError(
+                f"{where.catalog} is open in another process; a catalog in Postgres takes "
+                "several writers"
+            ) from exc
+        raise
+    con = lake.LakeConnection(raw, where, _lake_macros(), prepared=False)
+    version = schema_version(con)
+    if version == SCHEMA_VERSION or (read_only and not upgrade):
+        con.prepare()
+    else:
+        for attempt in range(1, 4):
+            try:
+                migrate(con)
+                break
+            except StoreConflictError:
+                # another process made or upgraded the lake at the same moment: read it again
+                # on this connection (a new one in this process hung in DuckLake's attach)
+                if attempt == 3:
+                    con.close()
+                    raise
+    if not read_only:  # as for a file store: a new lake retires the manifest, an old one sweeps
+        root = raw_uploads.folder(db)
+        if version == 0:
+            raw_uploads.retire_manifest(root)
+        else:
+            known = {sha for (sha,) in fetch_all(con, "uploads/kept_sha256")}
+            raw_uploads.sweep_orphans(root, known | raw_uploads.listed_sha256(root))
+    limit_file_access(con, db)
+    return con
+
+
+def _lake_macros() -> tuple[str, ...]:
+    migrations = tuple(sql_text(m.removesuffix(".sql")) for m in MIGRATIONS)
+    lake.check_sequences(migrations)
+    return lake.temp_macros(migrations)
 
 
 def owner_only(db: Path) -> None:
@@ -123,8 +176,10 @@ def limit_file_access(con: duckdb.DuckDBPyConnection, db: Path) -> None:
     external, _ = fetch_one(con, "backup/file_access")
     if str(external).lower() in ("false", "0"):
         return
-    allowed = str(raw_uploads.folder(db)) + os.sep
-    run(con, "backup/allow_directory", {"dirs": [allowed]})
+    allowed = [str(raw_uploads.folder(db)) + os.sep]
+    if address.is_lake(db):  # and the lake's Parquet files
+        allowed.append(str(address.parse_lake(db).data_path) + os.sep)
+    run(con, "backup/allow_directory", {"dirs": allowed})
     run(con, "backup/disable_external_access")
 
 
@@ -149,6 +204,8 @@ def sql_text(name: str) -> str:
 
 
 def _execute(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None):
+    if isinstance(con, lake.LakeConnection) and (steps := lake.variant_steps(name)):
+        return lake.run_variant(con, steps, params or {})  # DuckLake lacks what it uses
     return con.execute(sql_text(name), params or {})
 
 
@@ -180,13 +237,25 @@ def quote_ident(name: str) -> str:
 
 @contextlib.contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """One transaction: committed when the block ends, rolled back if it raises."""
+    """One transaction: committed when the block ends, rolled back if it raises. On a lake
+    store, a commit another writer's overlapping commit refused raises StoreConflictError
+    (nothing was written: the whole block can be run again)."""
     con.execute("BEGIN TRANSACTION")
     try:
+        lake.begin_write(con)
         yield con
-        con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
+        raise
+    try:
+        con.execute("COMMIT")
+    except duckdb.Error as exc:
+        lake.rollback_after_failed_commit(con)  # DuckDB ended the transaction already
+        if lake.is_conflict(exc):
+            raise StoreConflictError(
+                "another upload or edit committed a change to the same rows first; nothing of "
+                "this one was written, so it can be tried again"
+            ) from exc
         raise
 
 
@@ -213,12 +282,38 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
             f"this database was written by a newer Funnel (schema {current} > {SCHEMA_VERSION}); "
             "upgrade Funnel to open it"
         )
+    if isinstance(con, lake.LakeConnection):
+        _migrate_lake(con, current)
+        return
     for version in range(current + 1, SCHEMA_VERSION + 1):
         with transaction(con):
             run(con, MIGRATIONS[version - 1].removesuffix(".sql"))
             run(con, "schema/record_version", {"version": version})
     if current < SCHEMA_VERSION or not _seeded(con):
         seed_defaults(con)
+
+
+def _migrate_lake(con: lake.LakeConnection, current: int) -> None:
+    """The migrations as DuckLake takes them (funnel.store.lake.lake_ddl), and the seeding, in
+    one transaction: several processes opening a new lake at once make it once (the others'
+    commits conflict, and they find it made when they open it again)."""
+    if current == SCHEMA_VERSION and _seeded(con):
+        con.prepare()  # made meanwhile by another process
+        return
+    with transaction(con):
+        # an older lake: the macros its migrations made (TEMP: a connection's own) come first,
+        # as the new migrations' macros and statements may use them
+        done = tuple(sql_text(m.removesuffix(".sql")) for m in MIGRATIONS[:current])
+        for macro in lake.temp_macros(done):
+            con.execute(macro)
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            for statement in lake.statements(sql_text(MIGRATIONS[version - 1][:-4])):
+                ddl = lake.lake_ddl(statement)
+                if ddl:
+                    con.execute(ddl)
+            run(con, "schema/record_version", {"version": version})
+        seed_defaults(con)
+    con.prepare()  # the macros and sequences as the migrations left them
 
 
 def _seeded(con: duckdb.DuckDBPyConnection) -> bool:

@@ -13,6 +13,8 @@ import os
 import secrets
 from pathlib import Path
 
+from funnel.store import address
+
 BLOCK = 64  # SHA-256 block size in bytes
 HASH_CHARS = 32  # hex characters kept: 128 bits
 
@@ -22,7 +24,9 @@ class KeyFileError(RuntimeError):
 
 
 def key_path(db_path: Path) -> Path:
-    return db_path.with_name(db_path.name + ".key")
+    """``<db>.key``; a lake store's beside its data folder or catalog file (store.address)."""
+    home = address.home(db_path)
+    return home.with_name(home.name + ".key")
 
 
 def load_key(db_path: Path) -> bytes:

@@ -25,6 +25,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from funnel.store import address
+
 MANIFEST = "manifest.jsonl"
 SHA256 = re.compile(r"[0-9a-f]{64}")
 STALE_SECONDS = 3600  # a staging folder or partial file this old belongs to a killed process
@@ -37,8 +39,9 @@ def keep_enabled() -> bool:
 
 
 def folder(db_path: str | Path) -> Path:
-    """``<db>.uploads`` as an absolute path (the store file need not exist yet)."""
-    db = Path(db_path).expanduser().absolute()
+    """``<db>.uploads`` as an absolute path (the store file need not exist yet); a lake store's
+    beside its data folder or catalog file (store.address)."""
+    db = address.home(db_path).expanduser().absolute()
     return db.with_name(db.name + ".uploads")
 
 

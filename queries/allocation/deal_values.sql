@@ -5,11 +5,14 @@
 --        and sample standard deviation (value_sd NULL with a single value).
 -- Parameters: $start, $end (DATE or NULL = unbounded; created_at::DATE inclusive),
 --             $channels (VARCHAR[] or NULL = all).
+-- The values are summed in lead_key order: a sum of doubles depends on the order it adds them
+-- in, and the order rows are scanned in is the store's (a DuckLake store's Parquet files may
+-- hold them in another order than a DuckDB file): the same leads give the same digits.
 SELECT
     l.channel,
     count(*) AS won_with_value,
-    avg(l.value) AS value_mean,
-    stddev_samp(l.value) AS value_sd
+    avg(l.value ORDER BY l.lead_key) AS value_mean,
+    stddev_samp(l.value ORDER BY l.lead_key) AS value_sd
 FROM leads AS l
 WHERE l.stage = 'won'
   AND l.value IS NOT NULL
