@@ -155,30 +155,52 @@ def about_count_range(low: float | None, high: float | None) -> str:
 
 def more_or_fewer(mean: float, low: float, high: float, noun: str = "wins") -> str:
     """An estimated change in words: (25.5, 19.8, 31.8) -> 'about 26 more wins (20 to 32)';
-    (-1.5, -2.2, -1.0) -> 'about 1.5 fewer wins (1 to 2.2)'; near zero -> 'about the same
-    wins'."""
+    (-1.5, -2.2, -1.0) -> 'about 1.5 fewer wins (1 to 2)'; near zero -> 'about the same
+    wins'. ``noun`` '' for a table cell: 'about 26 more (20 to 32)'."""
     if is_missing(mean):
         return MISSING
+    noun = f" {noun}" if noun else ""
     if abs(float(mean)) < 0.05:
-        return f"about the same {noun}"
+        return f"about the same{noun}" if noun else "no change"
     if float(mean) > 0:
-        return f"about {about_count(mean)} more {noun} ({about_count_range(low, high)})"
-    return (f"about {about_count(-float(mean))} fewer {noun} "
+        return f"about {about_count(mean)} more{noun} ({about_count_range(low, high)})"
+    return (f"about {about_count(-float(mean))} fewer{noun} "
             f"({about_count_range(-float(high), -float(low))})")
 
 
 def money_more_or_less(mean: float | None, low: float | None, high: float | None,
                        currency: str = CURRENCY, noun: str = "won value") -> str:
-    """'about $63,000 more won value ($48,000 to $79,000)', or '... less ...'."""
+    """'about $63,000 more won value ($48,000 to $79,000)', or '... less ...'; ``noun`` ''
+    for a table cell."""
     if is_missing(mean):
         return MISSING
+    noun = f" {noun}" if noun else ""
     if abs(float(mean)) < 0.5:
-        return f"about the same {noun}"
+        return f"about the same{noun}" if noun else "no change"
     if float(mean) > 0:
-        return (f"about {about_money(mean, currency)} more {noun} "
+        return (f"about {about_money(mean, currency)} more{noun} "
                 f"({about_money_range(low, high, currency)})")
-    return (f"about {about_money(-float(mean), currency)} less {noun} "
+    return (f"about {about_money(-float(mean), currency)} less{noun} "
             f"({about_money_range(-float(high), -float(low), currency)})")
+
+
+def signed_about_count(value: float | None) -> str:
+    """An estimated change for a headline number: 25.5 -> '+26', -0.7 -> '−0.7', 0 -> '0'."""
+    if is_missing(value):
+        return MISSING
+    if abs(float(value)) < 0.05:
+        return "0"
+    return ("+" if float(value) > 0 else "") + about_count(value)
+
+
+def signed_about_money(value: float | None, currency: str = CURRENCY) -> str:
+    """An estimated change in money for a headline number: 62820 -> '+$63,000'."""
+    if is_missing(value):
+        return MISSING
+    number = float(value)
+    if abs(number) < 0.5:
+        return money(0, currency=currency)
+    return ("+" if number > 0 else "−") + about_money(abs(number), currency)
 
 
 def chance_words(value: float | None) -> str:

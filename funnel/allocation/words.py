@@ -1,8 +1,8 @@
 """The allocator's words: every sentence of a recommendation (the summary, each channel's
 reason and what would change it, notes, the what-if sentence, the infeasible-settings error)
-and the number formatters they use (:func:`_pct`, :func:`_prob`, :func:`_money`, ...).
-:class:`TextContext` carries what the sentences read. No model arithmetic beyond reading
-the draws.
+in the one vocabulary of :mod:`funnel.format`: estimates (extra wins, won value, a break-even
+cost) rounded to what the data carries, chances in words. :class:`TextContext` carries what the
+sentences read. No model arithmetic beyond reading the draws.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import special as spsp  # scipy.stats costs ~0.6 s more to import
 
+from funnel import format as fmt
 from funnel.allocation.types import ChannelInput, ChannelPlan, Settings, WhatIf
 
 if TYPE_CHECKING:
@@ -100,13 +101,12 @@ def _reason(ctx: TextContext, i: int, plan: ChannelPlan) -> str:
         if plan.p_beats_mix < s.confidence:
             why = "the caps and locks you set leave that money nowhere else to go"
         elif plan.p_best >= 0.2:
-            why = f"it is the best channel {ctx.per_cost} in {_prob(plan.p_best)} of simulations"
+            why = fmt.chance_that(plan.p_best, f"it is the best channel {ctx.per_cost}")
         else:
-            why = (f"it beats the current mix {ctx.per_cost} with {_prob(plan.p_beats_mix)} "
-                   "probability")
+            why = fmt.chance_that(plan.p_beats_mix, f"it beats the current mix {ctx.per_cost}")
         return (f"Raise {low} from {now_amount} to {new_amount} a week ({share_now} to "
-                f"{share_new} of the budget), taking from {donors}: {why}; expected "
-                f"{_wins_range(plan)} wins from {weeks} weeks of leads{limit_words}.")
+                f"{share_new} of the budget), taking from {donors}: {why}; expected to bring "
+                f"{_wins_range(plan)} from {weeks} weeks of leads{limit_words}.")
     if plan.status == "cut":
         receivers = [j for j in np.argsort(-ctx.gains) if ctx.gains[j] > 0]
         net = _pair_effect(ctx, i)
@@ -118,16 +118,15 @@ def _reason(ctx: TextContext, i: int, plan: ChannelPlan) -> str:
             for j in receivers[:3]
         )
         if plan.p_beats_mix <= 1 - s.confidence:
-            why = (f"{low} does worse {ctx.per_cost} than the current mix with "
-                   f"{_prob(1 - plan.p_beats_mix)} probability")
+            why = fmt.chance_that(1 - plan.p_beats_mix,
+                                  f"{low} does worse {ctx.per_cost} than the current mix")
         elif "cap" in plan.limits:
             why = f"you capped {low} at {_pct(s.caps.get(plan.channel, 1.0))}"
         else:
             why = "the guardrails you set require it"
         limit_words = _limit_words(plan, s, skip=("cap",) if "cap" in why else ())
-        effect = (f"add {_range_text(*net)} wins" if net[0] >= 0 else
-                  f"cost {_range_text(-net[0], -net[2], -net[1], signed=False)} wins")
-        return (f"Moving {moved} to {names} is expected to {effect} "
+        effect = fmt.more_or_fewer(*net)
+        return (f"Moving {moved} to {names} is expected to bring {effect} "
                 f"from {weeks} weeks of leads ({parts}, {low} "
                 f"{_signed(plan.expected_extra_wins)}): {why}{limit_words}.")
     why = _hold_why(ctx, i, plan)
@@ -136,27 +135,25 @@ def _reason(ctx: TextContext, i: int, plan: ChannelPlan) -> str:
 
 def _hold_why(ctx: TextContext, i: int, plan: ChannelPlan) -> str:
     s = ctx.settings
+    beats = fmt.chance_that(plan.p_beats_mix, f"it beats the current mix {ctx.per_cost}")
+    worse = fmt.chance_that(1 - plan.p_beats_mix,
+                            f"it does worse {ctx.per_cost} than the current mix")
     if plan.p_beats_mix >= s.confidence:
         best = int(np.argmax(ctx.p_best))
         if ctx.cuts.sum() <= 0:
-            return (f"it beats the current mix {ctx.per_cost} ({_prob(plan.p_beats_mix)} likely), "
-                    "but no channel is clearly worse to take from")
+            return (f"{beats}, but no channel is clearly worse to take from")
         if best != i:
-            return (f"it beats the current mix {ctx.per_cost} ({_prob(plan.p_beats_mix)} likely), "
-                    f"but {ctx.chans[best].name.lower()} is likely better still")
-        return (f"it beats the current mix {ctx.per_cost} ({_prob(plan.p_beats_mix)} likely), "
-                "but it is at its limit for this period")
+            return (f"{beats}, but {ctx.chans[best].name.lower()} is likely better still")
+        return f"{beats}, but it is at its limit for this period"
     if plan.p_beats_mix <= 1 - s.confidence:
         if "min_share" in plan.limits:
-            return (f"it does worse {ctx.per_cost} than the current mix "
-                    f"({_prob(1 - plan.p_beats_mix)} likely), but it is at the "
-                    f"{_pct(s.min_share)} exploration floor, kept so its numbers stay current")
-        return (f"it does worse {ctx.per_cost} than the current mix "
-                f"({_prob(1 - plan.p_beats_mix)} likely), but the channels that would take its "
-                "money are at their limits this period")
-    return (f"the evidence is not clear enough: it beats the current mix {ctx.per_cost} in "
-            f"{_prob(plan.p_beats_mix)} of simulations, and money moves in only from "
-            f"{_pct(s.confidence)} and out only from {_pct(1 - s.confidence)} or less")
+            return (f"{worse}, but it is at the {_pct(s.min_share)} exploration floor, kept "
+                    "so its numbers stay current")
+        return (f"{worse}, but the channels that would take its money are at their limits "
+                "this period")
+    return (f"the evidence is not clear enough: {beats}, and money moves in only when that "
+            f"is at least {_pct(s.confidence)} likely and out only at {_pct(1 - s.confidence)} "
+            "or less")
 
 
 def _limit_words(plan: ChannelPlan, s: Settings, skip: tuple[str, ...] = ()) -> str:
@@ -182,8 +179,8 @@ def _what_would_change(ctx: TextContext, i: int, plan: ChannelPlan) -> str:
     if plan.status == "gain" and plan.p_beats_mix < s.confidence:
         return (f"{plan.label} gains only because your caps and locks leave the money nowhere "
                 "else; lift them and it would not.")
-    conv = (f"now {_pct(plan.conversion)}, {_pct(plan.conversion_low)}-"
-            f"{_pct(plan.conversion_high)}")
+    conv = (f"now {_pct(plan.conversion)}, "
+            f"{fmt.pct_range(plan.conversion_low, plan.conversion_high)}")
     p_star = plan.break_even_conversion
     cpl = plan.cost_per_lead
     cpl_star = None
@@ -194,7 +191,8 @@ def _what_would_change(ctx: TextContext, i: int, plan: ChannelPlan) -> str:
     cost_text = ""
     if cpl is not None and cpl_star is not None:
         cur = s.currency
-        cost_text = f" or a lead cost {{}} {_money(cpl_star, cur)} (now {_money(cpl, cur)})"
+        cost_text = (f" or a lead cost {{}} about {fmt.about_money(cpl_star, cur)} "
+                     f"(now {_money(cpl, cur)})")
     if plan.status == "gain" or (plan.status == "hold" and plan.p_beats_mix >= s.confidence):
         verb = "stop gaining" if plan.status == "gain" else "stop beating the mix"
         return (f"{plan.label} would {verb} if its conversion proved below {_pct(p_star)} "
@@ -204,7 +202,8 @@ def _what_would_change(ctx: TextContext, i: int, plan: ChannelPlan) -> str:
         return (f"{plan.label} would {verb} if its conversion rose above {_pct(p_star)} "
                 f"({conv}){cost_text.format('less than')}.")
     needed = _leads_to_settle(ctx.chans[i], plan.conversion, p_star, s.confidence)
-    settle = (f"; about {needed:,} more judged leads would tell" if needed else
+    settle = (f"; about {fmt.count(fmt.round_figures(needed))} more judged leads would tell"
+              if needed else
               "; it sits at break-even, so more leads would hardly tell")
     return (f"{plan.label} beats the mix {ctx.per_cost} if it converts above {_pct(p_star)} "
             f"({conv}){settle}.")
@@ -235,14 +234,12 @@ def summary(ctx: TextContext, mean: float, low: float, high: float, value) -> st
     donors = _names([j for j in np.argsort(-ctx.cuts) if ctx.cuts[j] > 0], ctx)
     receivers = _names([j for j in np.argsort(-ctx.gains) if ctx.gains[j] > 0], ctx)
     base = float(ctx.model.wins(ctx.model.current).sum(axis=1).mean())
-    effect = (f"{_range_text(mean, low, high)} wins more" if mean >= 0 else
-              f"{_range_text(-mean, -high, -low, signed=False)} fewer wins")
     text = (f"Move {_pct(moved)} of the weekly budget ({_money(moved * ctx.pool, s.currency)} "
             f"a week) from {donors} to {receivers}: the next {s.forecast_weeks} weeks of leads "
-            f"are expected to bring {effect} than the current split (about {base:.0f})")
+            f"are expected to bring {fmt.more_or_fewer(mean, low, high)} than the current "
+            f"split (about {fmt.about_count(base)})")
     if value[0] is not None:
-        v_low, v_high = (_signed_money(x, s.currency) for x in value[1:])
-        text += f" and {_signed_money(value[0], s.currency)} ({v_low} to {v_high}) won value"
+        text += " and " + fmt.money_more_or_less(*value, currency=s.currency)
     return text + "."
 
 
@@ -313,48 +310,26 @@ def _amount_phrase(money: float, hours: float, currency: str) -> str:
 
 
 def _wins_range(plan: ChannelPlan) -> str:
-    return _range_text(plan.expected_extra_wins, plan.expected_extra_wins_low,
-                       plan.expected_extra_wins_high)
+    return fmt.more_or_fewer(plan.expected_extra_wins, plan.expected_extra_wins_low,
+                             plan.expected_extra_wins_high)
 
 
-# --- number formats --------------------------------------------------------------------------
-
-
-def _range_text(mean: float, low: float, high: float, signed: bool = True) -> str:
-    return f"{_signed(mean) if signed else f'{mean:.1f}'} ({low:.1f} to {high:.1f})"
+# --- number formats: funnel.format's, with the settings' currency ---------------------------
 
 
 def _signed(x: float) -> str:
-    return f"{'+' if x >= 0.05 else ('-' if x <= -0.05 else '')}{abs(x):.1f}"
+    """An estimated change in wins in a list: '+8', '−0.7'."""
+    if abs(x) < 0.05:
+        return "0"
+    return ("+" if x > 0 else "") + fmt.about_count(x)
 
 
 def _pct(x: float | None) -> str:
-    """0.238 -> '24%', 0.046 -> '4.6%', 0.05 -> '5%'."""
-    if x is None:
-        return "n/a"
-    value = 100 * x
-    text = f"{value:.1f}" if 0 < abs(value) < 10 else f"{value:.0f}"
-    return text.removesuffix(".0") + "%"
+    return fmt.pct(x)
 
 
-def _prob(x: float) -> str:
-    """A probability from simulations: never '100%' or '0%' (it is an estimate)."""
-    if x > 0.999:
-        return ">99.9%"
-    if x < 0.001:
-        return "<0.1%"
-    return f"{100 * x:.1f}%" if x >= 0.99 or x <= 0.01 else _pct(x)
-
-
-def _money(x: float, currency: str = "$") -> str:
-    return f"{currency}{x:,.2f}" if 0 < abs(x) < 10 else f"{currency}{x:,.0f}"
-
-
-def _signed_money(x: float | None, currency: str = "$") -> str:
-    if x is None:
-        return "n/a"
-    sign = "+" if x >= 0.5 else ("-" if x <= -0.5 else "")
-    return f"{sign}{_money(abs(x), currency)}"
+def _money(x: float, currency: str = fmt.CURRENCY) -> str:
+    return fmt.money(x, currency=currency)
 
 
 # --- the what-if sentence, notes and errors --------------------------------------------------
@@ -363,13 +338,15 @@ def _signed_money(x: float | None, currency: str = "$") -> str:
 def what_if_sentence(w: WhatIf, weeks: int, currency: str) -> str:
     """The sentence under a what-if split (:meth:`funnel.allocation.model.Model.what_if`)."""
     sentence = (
-        f"This split is expected to bring {w.expected_wins:.1f} wins "
-        f"({w.expected_wins_low:.0f}-{w.expected_wins_high:.0f} may actually happen) from {weeks} "
-        f"weeks of leads: {_signed(w.extra_wins)} ({_signed(w.extra_wins_low)} to "
-        f"{_signed(w.extra_wins_high)}) against the current split"
+        f"This split is expected to bring about {fmt.about_count(w.expected_wins)} wins "
+        f"({fmt.about_count_range(w.expected_wins_low, w.expected_wins_high)} may actually "
+        f"happen) from {weeks} weeks of leads: "
+        f"{fmt.more_or_fewer(w.extra_wins, w.extra_wins_low, w.extra_wins_high)} than the "
+        "current split"
     )
     if w.extra_value is not None:
-        sentence += f", {_signed_money(w.extra_value, currency)} won value"
+        sentence += ", " + fmt.money_more_or_less(w.extra_value, w.extra_value_low,
+                                                  w.extra_value_high, currency)
     return sentence + "."
 
 

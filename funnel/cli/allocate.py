@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from funnel import format as fmt
 from funnel.cli.common import iso_date
 from funnel.errors import UsageError
 from funnel.safe_text import md_text
@@ -279,28 +280,24 @@ def render_markdown(rec, what_if=None, scored=None, decision_id: int | None = No
     file links, loads or styles anything where the note is pasted."""
     s = rec.settings
     cur = s.currency
-    as_of = f" (data as of {rec.as_of})" if rec.as_of else ""
+    as_of = f" (data as of {fmt.date(rec.as_of)})" if rec.as_of else ""
     lines = [f"# Where next week's money and hours go{as_of}", ""]
     lines.append(
         f"Budget a week: {_money(rec.pool_money, cur)} and {rec.pool_hours:.1f} hours "
         f"({_money(rec.pool, cur)} in all, hours at {_money(s.hourly_rate, cur)}). Forecasts "
-        f"count the eventual wins of {s.forecast_weeks} weeks of leads, "
-        f"{s.interval:.0%} intervals."
+        f"count the eventual wins of {s.forecast_weeks} weeks of leads; each range holds the "
+        f"outcome {round(10 * s.interval)} times in 10."
     )
     lines += ["", f"**{_cell(rec.summary)}**", ""]
-    lines += [
-        f"| Channel | Now a week | Recommended a week | Share | Extra wins ({s.forecast_weeks} "
-        f"weeks, {s.interval:.0%}) |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for c in sorted(rec.channels, key=lambda c: -c.recommended_share):
-        lines.append(
-            f"| {_cell(c.label)} | {_amount(c.current_money, c.current_hours, cur)} | "
-            f"{_amount(c.recommended_money, c.recommended_hours, cur)} | "
-            f"{_pct(c.current_share)} -> {_pct(c.recommended_share)} | "
-            f"{_wins(c.expected_extra_wins, c.expected_extra_wins_low, c.expected_extra_wins_high)}"
-            " |"
-        )
+    header = ["Channel", "Now a week", "Recommended a week", "Share",
+              f"Extra wins ({s.forecast_weeks} weeks of leads, {s.interval:.0%} range)"]
+    rows = [[_cell(c.label), _amount(c.current_money, c.current_hours, cur),
+             _amount(c.recommended_money, c.recommended_hours, cur),
+             f"{fmt.pct(c.current_share)} → {fmt.pct(c.recommended_share)}",
+             fmt.more_or_fewer(c.expected_extra_wins, c.expected_extra_wins_low,
+                               c.expected_extra_wins_high, noun="")]
+            for c in sorted(rec.channels, key=lambda c: -c.recommended_share)]
+    lines += fmt.md_table(header, rows)
     lines += ["", "## Why, and what would change it", ""]
     order = {"gain": 0, "cut": 1, "hold": 2, "too_few_leads": 3, "locked": 4}
     for c in sorted(rec.channels, key=lambda c: (order.get(c.status, 9), -c.current_share)):
@@ -309,10 +306,10 @@ def render_markdown(rec, what_if=None, scored=None, decision_id: int | None = No
     if what_if is not None:
         lines += ["", "## Your plan", "", _cell(what_if.sentence), ""]
         for row in what_if.channels.sort_values("share", ascending=False).itertuples():
-            lines.append(f"- {_cell(row.label)}: {_pct(row.share)} "
-                         f"({_amount(row.money, row.hours, cur)} a week), "
-                         f"{row.expected_wins:.1f} wins expected "
-                         f"({row.expected_wins_low:.0f}-{row.expected_wins_high:.0f})")
+            span = fmt.about_count_range(row.expected_wins_low, row.expected_wins_high)
+            lines.append(f"- {_cell(row.label)}: {fmt.pct(row.share)} "
+                         f"({_amount(row.money, row.hours, cur)} a week), about "
+                         f"{fmt.about_count(row.expected_wins)} wins expected ({span})")
     fitted = [c for c in rec.channels if c.response_curve.fitted]
     lines += ["", "## Response curves", ""]
     if fitted:
@@ -338,7 +335,8 @@ def render_markdown(rec, what_if=None, scored=None, decision_id: int | None = No
             for r in scored[(scored["decision_id"] == row.decision_id) & scored["is_scored"]
                             ].itertuples():
                 lines.append(f"  - {_cell(r.sentence)}")
-    lines += ["", f"Method and limits: docs/ALLOCATION.md (seed {s.seed}, {s.draws:,} draws)."]
+    lines += ["", "How this is worked out, and its limits: docs/ALLOCATION.md (each number comes "
+              f"from {s.draws:,} simulated futures, the same ones every run)."]
     return "\n".join(lines)
 
 
@@ -357,15 +355,4 @@ def _amount(money: float, hours: float, cur: str) -> str:
 
 
 def _money(x: float, cur: str) -> str:
-    return f"{cur}{x:,.0f}"
-
-
-def _pct(x: float) -> str:
-    value = 100 * x
-    return f"{value:.1f}%" if 0 < value < 10 else f"{value:.0f}%"
-
-
-def _wins(mean: float, low: float, high: float) -> str:
-    if abs(mean) < 0.05 and abs(low) < 0.05 and abs(high) < 0.05:
-        return "0"
-    return f"{mean:+.1f} ({low:+.1f} to {high:+.1f})"
+    return fmt.money(x, currency=cur)
