@@ -346,6 +346,15 @@ def channel_label(channel: str, label: str | None = None) -> str:
     return humanize(channel)
 
 
+def in_sentence(label: str) -> str:
+    """A channel's words inside a sentence: Funnel's own labels in lower case ('cold call',
+    'website'); a name from the files as it is written ('Google', 'Welingak website'), which
+    lower-cased would read as a slug or lose its capital."""
+    text = str(label)
+    own = {words for _, words in CHANNELS.values()}
+    return text.lower() if text in own else text
+
+
 def channel_labels(channels: Iterable[str], labels: Iterable[str | None]) -> dict[str, str]:
     """channel -> words, from parallel lists (e.g. ``filter_options``)."""
     return {c: channel_label(c, lab) for c, lab in zip(channels, labels, strict=False)}

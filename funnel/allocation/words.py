@@ -84,7 +84,7 @@ def with_words(ctx: TextContext, i: int, plan: ChannelPlan) -> ChannelPlan:
 
 def _reason(ctx: TextContext, i: int, plan: ChannelPlan) -> str:
     s, weeks = ctx.settings, ctx.settings.forecast_weeks
-    low = plan.label.lower()
+    low = fmt.in_sentence(plan.label)
     share_now, share_new = _pct(plan.current_share), _pct(plan.recommended_share)
     now_amount = _amount_phrase(plan.current_money, plan.current_hours, s.currency)
     if plan.status == "locked":
@@ -114,7 +114,8 @@ def _reason(ctx: TextContext, i: int, plan: ChannelPlan) -> str:
         names = _names(receivers, ctx)
         fraction = _share_of(ctx, i)
         parts = ", ".join(
-            f"{ctx.chans[j].name.lower()} {_signed(float(ctx.extra[:, j].mean()) * fraction)}"
+            f"{fmt.in_sentence(ctx.chans[j].name)} "
+            f"{_signed(float(ctx.extra[:, j].mean()) * fraction)}"
             for j in receivers[:3]
         )
         if plan.p_beats_mix <= 1 - s.confidence:
@@ -143,7 +144,7 @@ def _hold_why(ctx: TextContext, i: int, plan: ChannelPlan) -> str:
         if ctx.cuts.sum() <= 0:
             return (f"{beats}, but no channel is clearly worse to take from")
         if best != i:
-            return (f"{beats}, but {ctx.chans[best].name.lower()} is likely better still")
+            return (f"{beats}, but {fmt.in_sentence(ctx.chans[best].name)} is likely better still")
         return f"{beats}, but it is at its limit for this period"
     if plan.p_beats_mix <= 1 - s.confidence:
         if "min_share" in plan.limits:
@@ -168,7 +169,7 @@ def _limit_words(plan: ChannelPlan, s: Settings, skip: tuple[str, ...] = ()) -> 
 
 
 def _what_would_change(ctx: TextContext, i: int, plan: ChannelPlan) -> str:
-    s, low = ctx.settings, plan.label.lower()
+    s, low = ctx.settings, fmt.in_sentence(plan.label)
     if plan.status == "locked":
         return f"Unlock {low} to let the evidence move it."
     if plan.status == "too_few_leads":
@@ -265,7 +266,7 @@ def _why_no_move(ctx: TextContext) -> str:
 
 
 def _names(indices, ctx: TextContext) -> str:
-    return names_text([ctx.chans[j].name.lower() for j in indices])
+    return names_text([fmt.in_sentence(ctx.chans[j].name) for j in indices])
 
 
 def names_text(names: list[str]) -> str:
@@ -279,7 +280,7 @@ def names_text(names: list[str]) -> str:
 
 def _moved_phrase(plan: ChannelPlan, s: Settings) -> str:
     """'4.1 of cold call's 20.3 hours a week' (or money, whichever is most of its cost)."""
-    low = plan.label.lower()
+    low = fmt.in_sentence(plan.label)
     moved_hours = plan.current_hours - plan.recommended_hours
     moved_money = plan.current_money - plan.recommended_money
     hours_cost = plan.current_hours * s.hourly_rate

@@ -314,7 +314,7 @@ def render_markdown(rec, what_if=None, scored=None, decision_id: int | None = No
     lines += ["", "## Response curves", ""]
     if fitted:
         lines += [f"- {_cell(c.label)}: {_cell(c.response_curve.note)}" for c in fitted]
-    others = [c.label.lower() for c in rec.channels if not c.response_curve.fitted]
+    others = [fmt.in_sentence(c.label) for c in rec.channels if not c.response_curve.fitted]
     if others:
         lines.append(f"- {_cell(', '.join(others))}: the data does not allow a response curve "
                      "(too few weeks, spend that hardly varied, or leads that did not follow "

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import duckdb
 import pandas as pd
 
-from funnel import synonyms
+from funnel import format as fmt
 from funnel.metrics import stage_time, stats
 from funnel.metrics.filters import DateLike, Names, filter_params
 from funnel.store import connection as store
@@ -260,17 +260,13 @@ def head_to_head(
     def side(channel: str) -> tuple[int, int, str]:
         if channel in conv.index:
             row = conv.loc[channel]
-            return int(row["won"]), int(row["leads"]), str(row["label"])
-        return 0, 0, _label(channel)
+            return int(row["won"]), int(row["leads"]), fmt.channel_label(channel, row["label"])
+        return 0, 0, fmt.channel_label(channel)
 
     won_a, leads_a, label_a = side(a)
     won_b, leads_b, label_b = side(b)
     result = stats.head_to_head(won_a, leads_a, won_b, leads_b, label_a, label_b, seed=seed)
     return {"channel_a": a, "channel_b": b, **result}
-
-
-def _label(channel: str) -> str:
-    return synonyms.CHANNELS.get(channel, (None, channel))[1]
 
 
 Metric = Callable[..., pd.DataFrame]

@@ -322,25 +322,25 @@ def head_to_head_sentence(result: dict) -> str:
     almost certain that referral is better." followed, when not yet settled, by the extra leads
     needed. The chance is said in words (:func:`funnel.format.chance_words`)."""
     a, b = result["a"], result["b"]
-    missing = [side["label"].lower() for side in (a, b) if not side["leads"]]
+    missing = [fmt.in_sentence(side["label"]) for side in (a, b) if not side["leads"]]
     if missing:
         return f"No {' or '.join(missing)} leads in this period: nothing to compare."
     p = result["p_a_better"]
     text = (f"{a['label']} converts {fmt.pct(a['conversion_rate'])} "
-            f"({fmt.pct_range(a['ci_low'], a['ci_high'])}) vs {b['label'].lower()} "
+            f"({fmt.pct_range(a['ci_low'], a['ci_high'])}) vs {fmt.in_sentence(b['label'])} "
             f"{fmt.pct(b['conversion_rate'])} ({fmt.pct_range(b['ci_low'], b['ci_high'])}); ")
     if 0.4 <= p <= 0.6:
         text += "too close to call."
     elif p > 0.5:
-        text += fmt.chance_that(p, f"{a['label'].lower()} is better") + "."
+        text += fmt.chance_that(p, f"{fmt.in_sentence(a['label'])} is better") + "."
     else:
-        text += fmt.chance_that(1 - p, f"{b['label'].lower()} is better") + "."
+        text += fmt.chance_that(1 - p, f"{fmt.in_sentence(b['label'])} is better") + "."
     if result["extra_leads_a"] == 0:
         return text
     if not result["reachable"]:
         return text + " At these rates no realistic number of extra leads would settle it."
     return (text + f" About {fmt.about_count(fmt.round_figures(result['extra_leads_a']))} more "
-            f"{a['label'].lower()} and "
+            f"{fmt.in_sentence(a['label'])} and "
             f"{fmt.about_count(fmt.round_figures(result['extra_leads_b']))} more "
-            f"{b['label'].lower()} leads would make it {CERTAINTY:.0%} certain, if the rates "
-            "hold.")
+            f"{fmt.in_sentence(b['label'])} leads would make it {CERTAINTY:.0%} certain, if the "
+            "rates hold.")
