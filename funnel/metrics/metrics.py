@@ -9,6 +9,7 @@ Definitions in plain words: ``docs/METRICS.md``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 import duckdb
@@ -35,7 +36,24 @@ LOST_REASON_MIN_LEADS = 2
 
 
 def _fetch(con: duckdb.DuckDBPyConnection, name: str, start, end, channels, owners):
-    return store.fetch_df(con, f"metrics/{name}", filter_params(start, end, channels, owners))
+    return _worded(store.fetch_df(con, f"metrics/{name}",
+                                  filter_params(start, end, channels, owners)))
+
+
+_SLUG = re.compile(r"[a-z0-9]+(_[a-z0-9]+)*")
+
+
+def _worded(df: pd.DataFrame) -> pd.DataFrame:
+    """A channel kept as its own has its slug for label (``coalesce(c.label, channel)`` in the
+    queries): its label columns say it in words ('Welingak website', SPEC 5), in one place."""
+    if "channel" not in df.columns or df.empty:
+        return df
+    for column in ("label", "channel_label"):
+        if column in df.columns:
+            df[column] = [lab if fmt.is_missing(lab) or fmt.is_missing(ch) else
+                          fmt.channel_label(ch, lab)
+                          for ch, lab in zip(df["channel"], df[column], strict=True)]
+    return df
 
 
 def leads_by_channel(con, start=None, end=None, channels=None, owners=None) -> pd.DataFrame:
@@ -100,8 +118,8 @@ def lost_reasons(
     lost_at_position, lost_leads.
     """
     params = filter_params(start, end, channels, owners)
-    return store.fetch_df(con, "metrics/lost_reasons",
-                          {**params, "top": int(top), "min_leads": int(min_leads)})
+    return _worded(store.fetch_df(con, "metrics/lost_reasons",
+                                  {**params, "top": int(top), "min_leads": int(min_leads)}))
 
 
 # The drill-down shows this many leads at most (its CSV holds them all up to DRILL_CSV_LIMIT).
@@ -131,7 +149,11 @@ def leads_behind(
               "lost_reason": lost_reason, "no_reason": bool(no_reason),
               "other_than": None if other_than is None else [str(w) for w in other_than],
               "limit": int(limit)}
-    return store.fetch_df(con, "metrics/leads_behind", params)
+    behind = store.fetch_df(con, "metrics/leads_behind", params)
+    # its channel column holds the label already: a raw channel's slug said in words
+    behind["channel"] = [fmt.humanize(c) if isinstance(c, str) and _SLUG.fullmatch(c) else c
+                         for c in behind["channel"]]
+    return behind
 
 
 def funnel_by_channel(con, start=None, end=None, channels=None, owners=None) -> pd.DataFrame:
@@ -236,7 +258,12 @@ def filter_options(con, start=None, end=None, channels=None, owners=None) -> pd.
     Columns: channels (list, by leads descending), channel_labels (parallel list), owners
     (list), min_created, max_created. One row.
     """
-    return store.fetch_df(con, "metrics/filter_options")
+    options = store.fetch_df(con, "metrics/filter_options")
+    options["channel_labels"] = [[fmt.channel_label(c, lab) for c, lab in zip(chs, labs,
+                                                                              strict=True)]
+                                 for chs, labs in zip(options["channels"],
+                                                      options["channel_labels"], strict=True)]
+    return options
 
 
 def head_to_head(
