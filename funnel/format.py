@@ -355,6 +355,19 @@ def in_sentence(label: str) -> str:
     return text.lower() if text in own else text
 
 
+def worded_labels(df: pd.DataFrame) -> pd.DataFrame:
+    """A metric's label columns ('label', 'channel_label') in words: the queries' label of a
+    channel kept as its own is its slug (``coalesce(c.label, channel)``); said here as
+    :func:`channel_label` says it ('Welingak website', SPEC 5). In place; returns ``df``."""
+    if "channel" not in df.columns or df.empty:
+        return df
+    for column in ("label", "channel_label"):
+        if column in df.columns:
+            df[column] = [lab if is_missing(lab) or is_missing(ch) else channel_label(ch, lab)
+                          for ch, lab in zip(df["channel"], df[column], strict=True)]
+    return df
+
+
 def channel_labels(channels: Iterable[str], labels: Iterable[str | None]) -> dict[str, str]:
     """channel -> words, from parallel lists (e.g. ``filter_options``)."""
     return {c: channel_label(c, lab) for c, lab in zip(channels, labels, strict=False)}

@@ -8,8 +8,9 @@ text is searched for:
   ``sales_mail_alias``);
 - a channel slug of the store that is not Funnel's own word, lower case, as a whole word, where
   the store shows it with a label (``google`` for Google, ``bing`` for Bing); Funnel's own
-  channel and stage slugs are English words ('web', 'event', 'won'), so they count only where
-  they stand alone: a whole table cell, a quoted value, a list item;
+  channel slugs are English words ('web', 'event'), so they count only where they stand
+  alone: a whole table cell, a quoted value, a list item; stage slugs ('new', 'won') only
+  quoted, as in "counted as stage 'new'";
 - SQL (``SELECT``, ``NULL``, ``::DATE``, ``uploads.as_of``) and column names (``ci_low``,
   ``ci_high``, ``conversion_rate``, ``win_rate``, ``created_at``, ...).
 
@@ -53,7 +54,8 @@ SQL_AND_COLUMNS = [
     r"\bmedian_days_to_win\b", r"\bvalue_per_lead\b", r"\bwon_value\b", r"\blead_key\b",
     r"canonical slug", r"\bp_a_better\b", r"\bBeta\(", r"\bPoisson\b",
 ]
-OWN_WORDS = set(CHANNELS) | set(STAGES)  # Funnel's own slugs: English words
+FILE_WORDS_COLUMNS = {"Value in your file", "Value in the file"}
+OWN_WORDS = set(CHANNELS)  # Funnel's own channel slugs: English words
 
 pytestmark = [pytest.mark.usefixtures("fresh_caches"), pytest.mark.real_data]
 
@@ -70,7 +72,10 @@ def forbidden(con) -> list[tuple[str, re.Pattern]]:
 def forbidden_for(labels: dict[str, str]) -> list[tuple[str, re.Pattern]]:
     """(what, pattern) for channels (slug -> label), the stages, SQL and column names."""
     out = [(f"SQL or column {p}", re.compile(p)) for p in SQL_AND_COLUMNS]
-    for slug in sorted(set(labels) | set(STAGES)):
+    for stage in STAGES:  # English words ('new', 'won'): only as a quoted value
+        quoted = rf"['\"‘“]{re.escape(stage)}['\"’”]"
+        out.append((f"stage {stage} quoted", re.compile(quoted)))
+    for slug in sorted(labels):
         if "_" in slug:
             out.append((f"slug {slug}", re.compile(rf"(?<![\w/.-]){re.escape(slug)}(?![\w/.-])")))
         elif slug in OWN_WORDS:  # an English word: only where it stands alone
@@ -190,8 +195,14 @@ def page_texts(at: AppTest) -> str:
         if kind in ("dataframe", "table"):
             frame = node.value
             if isinstance(frame, pd.DataFrame):
-                texts += [str(c) for c in frame.columns]
-                texts += [str(v) for v in frame.astype(str).to_numpy().ravel()]
+                config = json.loads(getattr(node.proto, "columns", "") or "{}")
+                # hidden columns carry keys, not words; a raw value shown as the file spells
+                # it (to map it) is the file's words, not a slug
+                shown = [c for c in frame.columns
+                         if not (config.get(str(c)) or {}).get("hidden")
+                         and str(c) not in FILE_WORDS_COLUMNS]
+                texts += [str(c) for c in shown]
+                texts += [str(v) for v in frame[shown].astype(str).to_numpy().ravel()]
             continue
         if kind == "plotly_chart":
             texts += _plotly_words(node.proto.spec)
@@ -248,6 +259,8 @@ def test_allocate_markdown_names_things_in_words(stores, patterns):
 @pytest.mark.parametrize("name", ["xeducation", "zoho"])
 def test_cli_text_names_things_in_words(stores, patterns, name):
     db, ingest_text = stores[name]
+    # the raw value as the file spells it ('bing') is the file's words, quoted to be mapped
+    ingest_text = re.sub(r"unmapped (channel|stage) value '[^']*'", "unmapped value", ingest_text)
     texts = [(f"{name} ingest", ingest_text)]
     for args in (["uploads"], ["forecast"], ["allocate"]):
         run = _cli(*args, db=db)
@@ -276,4 +289,6 @@ def test_the_check_catches_a_slug_and_sql():
     assert len(offences([("t", "| web | 12 |")], pats)) == 1
     assert len(offences([("t", "the web form")], pats)) == 0
     assert len(offences([("t", "rates are NULL when")], pats)) == 1
+    assert len(offences([("t", "counted as stage 'new'")], pats)) == 1
+    assert len(offences([("t", "a new channel")], pats)) == 0
     assert len(offences([("t", "conversion_rate = won / leads")], pats)) == 1

@@ -44,10 +44,8 @@ _SLUG = re.compile(r"[a-z0-9]+(_[a-z0-9]+)*")
 
 
 def _worded(df: pd.DataFrame) -> pd.DataFrame:
-    """A channel kept as its own has its slug for label (``coalesce(c.label, channel)`` in the
-    queries): its label columns say it in words ('Welingak website', SPEC 5), in one place."""
-    if "channel" not in df.columns or df.empty:
-        return df
+    """A channel kept as its own named in words in the label columns (one place for all)."""
+    return fmt.worded_labels(df)
     for column in ("label", "channel_label"):
         if column in df.columns:
             df[column] = [lab if fmt.is_missing(lab) or fmt.is_missing(ch) else
