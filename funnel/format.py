@@ -111,6 +111,24 @@ def signed_money(value: float | None, currency: str = CURRENCY) -> str:
     return sign + money(abs(number) if sign else 0.0, currency=currency)
 
 
+def money_and_hours(money: float | None, hours: float | None, currency: str = CURRENCY,
+                    short: bool = False) -> str:
+    """What a channel costs in a period: '2.7 hours + $25', '$550', '20.1 hours'
+    ('2.7 h + $25' when ``short``, for tables); nothing spent -> '$0'."""
+    parts = []
+    if finite(hours) and round(float(hours), 1) != 0:
+        parts.append(f"{float(hours):.1f} {'h' if short else 'hours'}")
+    if finite(money) and round(float(money)) != 0:
+        parts.append(money_text(money, currency))
+    return " + ".join(parts) or money_text(0, currency)
+
+
+def money_text(value: float | None, currency: str = CURRENCY) -> str:
+    """:func:`money` with a currency (a name :func:`money_and_hours` can use beside its own
+    ``money`` argument)."""
+    return money(value, currency=currency)
+
+
 def round_figures(value: float, figures: int = 2) -> float:
     """``value`` to ``figures`` significant figures: 62820 -> 63000, 47947 -> 48000, 364 -> 360.
 

@@ -612,7 +612,7 @@ def test_allocation_glue_sliders_and_settings():
     # swap as the words say "fewer": 0.96 -> "1", 2.17 -> "2"
     assert app_allocation.with_range(-1.51, -2.17, -0.96) == "about 1.5 fewer (1 to 2)"
     assert app_allocation.with_range(0.0, 0.0, 0.0) == "no change"
-    assert app_allocation.per_week(25.0, 2.75) == "$25 + 2.8 h"
+    assert app_allocation.per_week(25.0, 2.75) == "2.8 h + $25"  # hours first, as in sentences
 
 
 # --- spend files -----------------------------------------------------------------------------

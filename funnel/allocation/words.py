@@ -85,8 +85,8 @@ def with_words(ctx: TextContext, i: int, plan: ChannelPlan) -> ChannelPlan:
 def _reason(ctx: TextContext, i: int, plan: ChannelPlan) -> str:
     s, weeks = ctx.settings, ctx.settings.forecast_weeks
     low = fmt.in_sentence(plan.label)
-    share_now, share_new = _pct(plan.current_share), _pct(plan.recommended_share)
-    now_amount = _amount_phrase(plan.current_money, plan.current_hours, s.currency)
+    share_now, share_new = fmt.pct(plan.current_share), fmt.pct(plan.recommended_share)
+    now_amount = fmt.money_and_hours(plan.current_money, plan.current_hours, s.currency)
     if plan.status == "locked":
         return f"Keep {low} at {now_amount} a week ({share_now} of the budget): locked by you."
     if plan.status == "too_few_leads":
@@ -97,7 +97,8 @@ def _reason(ctx: TextContext, i: int, plan: ChannelPlan) -> str:
     limit_words = _limit_words(plan, s)
     if plan.status == "gain":
         donors = _names([j for j in np.argsort(-ctx.cuts) if ctx.cuts[j] > 0], ctx)
-        new_amount = _amount_phrase(plan.recommended_money, plan.recommended_hours, s.currency)
+        new_amount = fmt.money_and_hours(plan.recommended_money, plan.recommended_hours,
+                                         s.currency)
         if plan.p_beats_mix < s.confidence:
             why = "the caps and locks you set leave that money nowhere else to go"
         elif plan.p_best >= 0.2:
@@ -115,21 +116,21 @@ def _reason(ctx: TextContext, i: int, plan: ChannelPlan) -> str:
         fraction = _share_of(ctx, i)
         parts = ", ".join(
             f"{fmt.in_sentence(ctx.chans[j].name)} "
-            f"{_signed(float(ctx.extra[:, j].mean()) * fraction)}"
+            f"{fmt.signed_about_count(float(ctx.extra[:, j].mean()) * fraction)}"
             for j in receivers[:3]
         )
         if plan.p_beats_mix <= 1 - s.confidence:
             why = fmt.chance_that(1 - plan.p_beats_mix,
                                   f"{low} does worse {ctx.per_cost} than the current mix")
         elif "cap" in plan.limits:
-            why = f"you capped {low} at {_pct(s.caps.get(plan.channel, 1.0))}"
+            why = f"you capped {low} at {fmt.pct(s.caps.get(plan.channel, 1.0))}"
         else:
             why = "the guardrails you set require it"
         limit_words = _limit_words(plan, s, skip=("cap",) if "cap" in why else ())
         effect = fmt.more_or_fewer(*net)
         return (f"Moving {moved} to {names} is expected to bring {effect} "
                 f"from {weeks} weeks of leads ({parts}, {low} "
-                f"{_signed(plan.expected_extra_wins)}): {why}{limit_words}.")
+                f"{fmt.signed_about_count(plan.expected_extra_wins)}): {why}{limit_words}.")
     why = _hold_why(ctx, i, plan)
     return f"Keep {low} at {now_amount} a week ({share_now} of the budget): {why}."
 
@@ -148,21 +149,21 @@ def _hold_why(ctx: TextContext, i: int, plan: ChannelPlan) -> str:
         return f"{beats}, but it is at its limit for this period"
     if plan.p_beats_mix <= 1 - s.confidence:
         if "min_share" in plan.limits:
-            return (f"{worse}, but it is at the {_pct(s.min_share)} exploration floor, kept "
+            return (f"{worse}, but it is at the {fmt.pct(s.min_share)} exploration floor, kept "
                     "so its numbers stay current")
         return (f"{worse}, but the channels that would take its money are at their limits "
                 "this period")
     return (f"the evidence is not clear enough: {beats}, and money moves in only when that "
-            f"is at least {_pct(s.confidence)} likely and out only at {_pct(1 - s.confidence)} "
-            "or less")
+            f"is at least {fmt.pct(s.confidence)} likely and out only at "
+            f"{fmt.pct(1 - s.confidence)} or less")
 
 
 def _limit_words(plan: ChannelPlan, s: Settings, skip: tuple[str, ...] = ()) -> str:
     words = {
-        "cap": f"capped at {_pct(s.caps.get(plan.channel, 1.0))} by you",
+        "cap": f"capped at {fmt.pct(s.caps.get(plan.channel, 1.0))} by you",
         "max_change": f"limited to {round(100 * s.max_change)} share points a period",
         "max_growth": f"limited to {s.max_growth or 0:g}x its usual share in one period",
-        "min_share": f"kept at the {_pct(s.min_share)} exploration floor",
+        "min_share": f"kept at the {fmt.pct(s.min_share)} exploration floor",
     }
     found = [words[k] for k in plan.limits if k in words and k not in skip]
     return f" ({'; '.join(found)})" if found else ""
@@ -180,7 +181,7 @@ def _what_would_change(ctx: TextContext, i: int, plan: ChannelPlan) -> str:
     if plan.status == "gain" and plan.p_beats_mix < s.confidence:
         return (f"{plan.label} gains only because your caps and locks leave the money nowhere "
                 "else; lift them and it would not.")
-    conv = (f"now {_pct(plan.conversion)}, "
+    conv = (f"now {fmt.pct(plan.conversion)}, "
             f"{fmt.pct_range(plan.conversion_low, plan.conversion_high)}")
     p_star = plan.break_even_conversion
     cpl = plan.cost_per_lead
@@ -193,20 +194,20 @@ def _what_would_change(ctx: TextContext, i: int, plan: ChannelPlan) -> str:
     if cpl is not None and cpl_star is not None:
         cur = s.currency
         cost_text = (f" or a lead cost {{}} about {fmt.about_money(cpl_star, cur)} "
-                     f"(now {_money(cpl, cur)})")
+                     f"(now {fmt.money(cpl, currency=cur)})")
     if plan.status == "gain" or (plan.status == "hold" and plan.p_beats_mix >= s.confidence):
         verb = "stop gaining" if plan.status == "gain" else "stop beating the mix"
-        return (f"{plan.label} would {verb} if its conversion proved below {_pct(p_star)} "
+        return (f"{plan.label} would {verb} if its conversion proved below {fmt.pct(p_star)} "
                 f"({conv}){cost_text.format('more than')}.")
     if plan.status == "cut" or plan.p_beats_mix <= 1 - s.confidence:
         verb = "keep its share" if plan.status == "cut" else "stop trailing the mix"
-        return (f"{plan.label} would {verb} if its conversion rose above {_pct(p_star)} "
+        return (f"{plan.label} would {verb} if its conversion rose above {fmt.pct(p_star)} "
                 f"({conv}){cost_text.format('less than')}.")
     needed = _leads_to_settle(ctx.chans[i], plan.conversion, p_star, s.confidence)
     settle = (f"; about {fmt.count(fmt.round_figures(needed))} more judged leads would tell"
               if needed else
               "; it sits at break-even, so more leads would hardly tell")
-    return (f"{plan.label} beats the mix {ctx.per_cost} if it converts above {_pct(p_star)} "
+    return (f"{plan.label} beats the mix {ctx.per_cost} if it converts above {fmt.pct(p_star)} "
             f"({conv}){settle}.")
 
 
@@ -235,8 +236,9 @@ def summary(ctx: TextContext, mean: float, low: float, high: float, value) -> st
     donors = _names([j for j in np.argsort(-ctx.cuts) if ctx.cuts[j] > 0], ctx)
     receivers = _names([j for j in np.argsort(-ctx.gains) if ctx.gains[j] > 0], ctx)
     base = float(ctx.model.wins(ctx.model.current).sum(axis=1).mean())
-    text = (f"Move {_pct(moved)} of the weekly budget ({_money(moved * ctx.pool, s.currency)} "
-            f"a week) from {donors} to {receivers}: the next {s.forecast_weeks} weeks of leads "
+    text = (f"Move {fmt.pct(moved)} of the weekly budget "
+            f"({fmt.money(moved * ctx.pool, currency=s.currency)} a week) from {donors} to "
+            f"{receivers}: the next {s.forecast_weeks} weeks of leads "
             f"are expected to bring {fmt.more_or_fewer(mean, low, high)} than the current "
             f"split (about {fmt.about_count(base)})")
     if value[0] is not None:
@@ -262,7 +264,7 @@ def _why_no_move(ctx: TextContext) -> str:
     if better and worse:
         return "the guardrails leave no room to move money this period"
     return (f"no channel is clearly better or worse {ctx.per_cost} than the current mix "
-            f"({_pct(s.confidence)} likelihood needed to move money)")
+            f"({fmt.pct(s.confidence)} likelihood needed to move money)")
 
 
 def _names(indices, ctx: TextContext) -> str:
@@ -287,11 +289,11 @@ def _moved_phrase(plan: ChannelPlan, s: Settings) -> str:
     if hours_cost >= plan.current_money and plan.current_hours > 0:
         text = f"{moved_hours:.1f} of {_possessive(low)} {plan.current_hours:.1f} hours a week"
         if plan.current_money >= 0.1 * plan.current_amount and moved_money >= 0.5:
-            text += (f" (and {_money(moved_money, s.currency)} of its "
-                     f"{_money(plan.current_money, s.currency)})")
+            text += (f" (and {fmt.money(moved_money, currency=s.currency)} of its "
+                     f"{fmt.money(plan.current_money, currency=s.currency)})")
         return text
-    text = (f"{_money(moved_money, s.currency)} of {_possessive(low)} "
-            f"{_money(plan.current_money, s.currency)} a week")
+    text = (f"{fmt.money(moved_money, currency=s.currency)} of {_possessive(low)} "
+            f"{fmt.money(plan.current_money, currency=s.currency)} a week")
     if hours_cost >= 0.1 * plan.current_amount and moved_hours >= 0.05:
         text += f" (and {moved_hours:.1f} of its {plan.current_hours:.1f} hours)"
     return text
@@ -301,36 +303,9 @@ def _possessive(name: str) -> str:
     return name + ("'" if name.endswith("s") else "'s")
 
 
-def _amount_phrase(money: float, hours: float, currency: str) -> str:
-    parts = []
-    if hours >= 0.05:
-        parts.append(f"{hours:.1f} hours")
-    if money >= 0.5 or not parts:
-        parts.append(_money(money, currency))
-    return " + ".join(parts)
-
-
 def _wins_range(plan: ChannelPlan) -> str:
     return fmt.more_or_fewer(plan.expected_extra_wins, plan.expected_extra_wins_low,
                              plan.expected_extra_wins_high)
-
-
-# --- number formats: funnel.format's, with the settings' currency ---------------------------
-
-
-def _signed(x: float) -> str:
-    """An estimated change in wins in a list: '+8', '−0.7'."""
-    if abs(x) < 0.05:
-        return "0"
-    return ("+" if x > 0 else "") + fmt.about_count(x)
-
-
-def _pct(x: float | None) -> str:
-    return fmt.pct(x)
-
-
-def _money(x: float, currency: str = fmt.CURRENCY) -> str:
-    return fmt.money(x, currency=currency)
 
 
 # --- the what-if sentence, notes and errors --------------------------------------------------
@@ -372,7 +347,7 @@ GUARDRAIL_WORDS = {
 
 def mix_notes(settings, pool_money, pool_hours, plan_money, plan_hours) -> list[str]:
     cur = settings.currency
-    notes = [f"hours are costed at {_money(settings.hourly_rate, cur)} an hour"]
+    notes = [f"hours are costed at {fmt.money(settings.hourly_rate, currency=cur)} an hour"]
     hours_gap = plan_hours - pool_hours
     money_gap = plan_money - pool_money
     if abs(hours_gap) * settings.hourly_rate > 0.05 * (pool_money + pool_hours
@@ -381,8 +356,9 @@ def mix_notes(settings, pool_money, pool_hours, plan_money, plan_hours) -> list[
         notes.append(
             f"this plan trades money for hours: it needs {abs(hours_gap):.1f} {more_less} hours "
             f"a week ({plan_hours:.1f} against a budget of {pool_hours:.1f}) and "
-            f"{_money(abs(money_gap), cur)} {'more' if money_gap > 0 else 'less'} money "
-            f"({_money(plan_money, cur)} against {_money(pool_money, cur)}); if that trade is "
-            "not possible, lock the channels that cannot change or raise the hourly rate"
+            f"{fmt.money(abs(money_gap), currency=cur)} {'more' if money_gap > 0 else 'less'} "
+            f"money ({fmt.money(plan_money, currency=cur)} against "
+            f"{fmt.money(pool_money, currency=cur)}); if that trade is not possible, lock the "
+            "channels that cannot change or raise the hourly rate"
         )
     return notes

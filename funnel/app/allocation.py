@@ -187,13 +187,9 @@ def with_range(mean: float | None, low: float | None, high: float | None,
 
 
 def per_week(money: float, hours: float) -> str:
-    """'$25 + 2.7 h', '$550' or '20.1 h': what a channel costs a week."""
-    parts = []
-    if fmt.finite(money) and round(float(money)) != 0:
-        parts.append(fmt.money(money))
-    if fmt.finite(hours) and round(float(hours), 1) != 0:
-        parts.append(f"{float(hours):.1f} h")
-    return " + ".join(parts) or fmt.money(0)
+    """'2.7 h + $25', '$550' or '20.1 h': what a channel costs a week (as the allocator's
+    sentences and the allocate note say it, :func:`funnel.format.money_and_hours`)."""
+    return fmt.money_and_hours(money, hours, short=True)
 
 
 def sentence(text: str) -> str:

@@ -283,16 +283,17 @@ def render_markdown(rec, what_if=None, scored=None, decision_id: int | None = No
     as_of = f" (data as of {fmt.date(rec.as_of)})" if rec.as_of else ""
     lines = [f"# Where next week's money and hours go{as_of}", ""]
     lines.append(
-        f"Budget a week: {_money(rec.pool_money, cur)} and {rec.pool_hours:.1f} hours "
-        f"({_money(rec.pool, cur)} in all, hours at {_money(s.hourly_rate, cur)}). Forecasts "
-        f"count the eventual wins of {s.forecast_weeks} weeks of leads; each range holds the "
+        f"Budget a week: {fmt.money(rec.pool_money, currency=cur)} and {rec.pool_hours:.1f} "
+        f"hours ({fmt.money(rec.pool, currency=cur)} in all, hours at "
+        f"{fmt.money(s.hourly_rate, currency=cur)}). Forecasts count the eventual wins of "
+        f"{s.forecast_weeks} weeks of leads; each range holds the "
         f"outcome {round(10 * s.interval)} times in 10."
     )
     lines += ["", f"**{_cell(rec.summary)}**", ""]
     header = ["Channel", "Now a week", "Recommended a week", "Share",
-              f"Extra wins ({s.forecast_weeks} weeks of leads, {s.interval:.0%} range)"]
-    rows = [[_cell(c.label), _amount(c.current_money, c.current_hours, cur),
-             _amount(c.recommended_money, c.recommended_hours, cur),
+              f"Extra wins ({s.forecast_weeks} weeks of leads, likely range)"]
+    rows = [[_cell(c.label), fmt.money_and_hours(c.current_money, c.current_hours, cur, short=True),
+             fmt.money_and_hours(c.recommended_money, c.recommended_hours, cur, short=True),
              f"{fmt.pct(c.current_share)} → {fmt.pct(c.recommended_share)}",
              fmt.more_or_fewer(c.expected_extra_wins, c.expected_extra_wins_low,
                                c.expected_extra_wins_high, noun="")]
@@ -307,8 +308,8 @@ def render_markdown(rec, what_if=None, scored=None, decision_id: int | None = No
         lines += ["", "## Your plan", "", _cell(what_if.sentence), ""]
         for row in what_if.channels.sort_values("share", ascending=False).itertuples():
             span = fmt.about_count_range(row.expected_wins_low, row.expected_wins_high)
-            lines.append(f"- {_cell(row.label)}: {fmt.pct(row.share)} "
-                         f"({_amount(row.money, row.hours, cur)} a week), about "
+            cost = fmt.money_and_hours(row.money, row.hours, cur, short=True)
+            lines.append(f"- {_cell(row.label)}: {fmt.pct(row.share)} ({cost} a week), about "
                          f"{fmt.about_count(row.expected_wins)} wins expected ({span})")
     fitted = [c for c in rec.channels if c.response_curve.fitted]
     lines += ["", "## Response curves", ""]
@@ -343,16 +344,3 @@ def render_markdown(rec, what_if=None, scored=None, decision_id: int | None = No
 def _cell(text: str) -> str:
     """Text for the Markdown note, shown as typed (one line; ``|`` kept out of the tables)."""
     return md_text(text)
-
-
-def _amount(money: float, hours: float, cur: str) -> str:
-    parts = []
-    if hours >= 0.05:
-        parts.append(f"{hours:.1f} h")
-    if money >= 0.5 or not parts:
-        parts.append(_money(money, cur))
-    return " + ".join(parts)
-
-
-def _money(x: float, cur: str) -> str:
-    return fmt.money(x, currency=cur)

@@ -52,7 +52,8 @@ def decisions_table(pack: WeeklyPack) -> pd.DataFrame:
         "Leads so far": [f"{fmt.count(a)} (forecast {fmt.count(f)} by now)"
                          for a, f in zip(d["actual_leads"], d["expected_leads_to_date"],
                                          strict=True)],
-        "Wins so far": [f"{fmt.count(a)} (forecast {f:.1f}, {lo:.0f}–{hi:.0f}, for the period)"
+        "Wins so far": [f"{fmt.count(a)} (forecast about {fmt.about_count(f)}, "
+                        f"{fmt.about_count_range(lo, hi)}, for the period)"
                         for a, f, lo, hi in zip(d["actual_wins"], d["forecast_wins"],
                                                 d["forecast_low"], d["forecast_high"],
                                                 strict=True)],
