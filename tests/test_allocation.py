@@ -84,9 +84,10 @@ def test_clear_winner_moves_by_exactly_the_change_limit():
     assert rec.extra_wins == pytest.approx(3.9802, rel=0.01)
     assert rec.extra_wins_low < rec.extra_wins < rec.extra_wins_high
     # the donor's reason names the receiver and the wins; the receiver's names the donor
-    # +3.9802 wins said to the whole win: "about 4 more wins"
-    assert "to a is expected to bring about 4 more wins" in p["b"].reason
-    assert "taking from b" in p["a"].reason
+    # +3.9802 wins said to the whole win: "about 4 more wins"; the channels' names "A" and "B"
+    # are not Funnel's own words, so a sentence keeps their capitals
+    assert "to A is expected to bring about 4 more wins" in p["b"].reason
+    assert "taking from B" in p["a"].reason
 
 
 @pytest.mark.parametrize("amounts", [(100.0, 100.0), (140.0, 60.0)])
