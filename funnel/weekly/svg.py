@@ -25,9 +25,11 @@ FONT = 'font-family="Source Sans Pro, Segoe UI, Helvetica, Arial, sans-serif"'
 
 
 def _text(x: float, y: float, words: str, size: int = 12, anchor: str = "start",
-          colour: str = INK, weight: str = "normal") -> str:
+          colour: str = INK, weight: str = "normal", full: str | None = None) -> str:
+    """A label; ``full``: the whole text, shown on hover, when ``words`` is shortened."""
+    tip = f"<title>{html.escape(full)}</title>" if full and full != words else ""
     return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" '
-            f'fill="{colour}" font-weight="{weight}">{html.escape(words)}</text>')
+            f'fill="{colour}" font-weight="{weight}">{tip}{html.escape(words)}</text>')
 
 
 def _svg(width: int, height: int, body: list[str], title: str) -> str:
@@ -68,7 +70,7 @@ def leads_against_band(pack: WeeklyPack, title: str = "") -> str:
         body.append(_text(x(tick), height - 8, fmt.count(tick), 11, "middle", MUTED))
     for i, r in enumerate(rows.itertuples(index=False)):
         y = top_pad + row_h * i + row_h / 2
-        body.append(_text(label_w - 8, y + 4, _short(r.label), 12, "end"))
+        body.append(_text(label_w - 8, y + 4, _short(r.label), 12, "end", full=str(r.label)))
         body.append(f'<rect x="{x(r.band_low):.1f}" y="{y - 7:.1f}" '
                     f'width="{max(x(r.band_high) - x(r.band_low), 1):.1f}" height="14" '
                     f'fill="{BAND}" rx="2"/>')
