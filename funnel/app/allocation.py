@@ -473,7 +473,7 @@ def decision_title(row: pd.Series) -> str:
 
 def decision_verdict(row: pd.Series, channels: pd.DataFrame) -> str:
     """Did the forecast hold? In words, with the weeks to go while the leads are young."""
-    forecast = (f"{row['forecast_wins']:.1f} wins forecast (roughly "
+    forecast = (f"about {fmt.about_count(row['forecast_wins'])} wins forecast (roughly "
                 f"{fmt.count(row['forecast_low_sum'])} to {fmt.count(row['forecast_high_sum'])})")
     actual = int(row["actual_wins"])
     as_of = channels["as_of_date"].iloc[0] if len(channels) else None
@@ -521,7 +521,7 @@ def decision_table(channels: pd.DataFrame) -> pd.DataFrame:
                 f"{fmt.count(a)} / {f:.0f}" for a, f in
                 zip(channels["actual_leads"], channels["forecast_leads"], strict=True)],
             "Wins: so far / forecast (range)": [
-                f"{fmt.count(a)} / {m:.1f} ({fmt.count(lo)} to {fmt.count(hi)})"
+                f"{fmt.count(a)} / about {fmt.about_count(m)} ({fmt.about_count_range(lo, hi)})"
                 for a, m, lo, hi in zip(channels["actual_wins"], channels["forecast_wins"],
                                         channels["forecast_low"], channels["forecast_high"],
                                         strict=True)],
@@ -541,7 +541,7 @@ def weekly_table(weekly: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFram
             "Spent": [per_week(m, h) if fmt.finite(m) or fmt.finite(h) else "no spend data"
                       for m, h in zip(weekly["actual_money"], weekly["actual_hours"],
                                       strict=True)],
-            "Leads: forecast": [f"{v:.1f}" for v in weekly["forecast_leads"]],
+            "Leads: forecast": [f"about {fmt.about_count(v)}" for v in weekly["forecast_leads"]],
             "Leads": [fmt.count(v) for v in weekly["actual_leads"]],
             "Won so far": [fmt.count(v) for v in weekly["won_so_far"]],
         }
