@@ -36,6 +36,8 @@ import numpy as np
 import pandas as pd
 
 from funnel import format as fmt
+from funnel.allocation import recommend as allocation
+from funnel.app import findings  # pure (no Streamlit): the pair the Sales page compares
 from funnel.metrics import metrics
 from funnel.store import connection as store
 from funnel.weekly.checks import (
@@ -523,8 +525,6 @@ def head_to_head_text(result: dict[str, Any]) -> str:
 def _head_to_head(con, week: Week) -> dict[str, Any] | None:
     """The Sales page's head-to-head pair (referral against cold call when both exist) over
     every lead that came in up to the week's end; None with fewer than two channels."""
-    from funnel.app import findings  # pure: the pair the Sales page picks, no Streamlit
-
     conversion = metrics.conversion_by_channel(con, None, week.end)
     pair = findings.default_pair(list(conversion["channel"]))
     if pair is None:
@@ -538,8 +538,6 @@ ADVICE_TO_DO = {"gain": "Raise", "cut": "Cut"}
 
 def _advice(con, week: Week) -> Advice:
     """The allocation advice at default settings on the data up to the week's end."""
-    from funnel.allocation import recommend as allocation
-
     try:
         rec = allocation.recommend(con, end=week.end)
     except (allocation.AllocationError, duckdb.CatalogException) as exc:
