@@ -85,7 +85,7 @@ def _recommendation(rec: Recommendation) -> None:
     st.subheader("Share of the budget, now and recommended")
     app_ui.chart(charts.allocation_shares, rec.to_frame(), value_column="recommended_share")
 
-    st.subheader("Channel by channel")
+    app_ui.section("Channel by channel", "allocation")
     st.dataframe(alloc.plan_table(rec), hide_index=True, width="stretch", height="content",
                  column_config={
                      "What to do": st.column_config.TextColumn(width="medium"),

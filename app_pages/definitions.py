@@ -1,5 +1,5 @@
-"""Definitions: every metric in plain words, read from docs/METRICS.md at run time, and how to
-read each chart."""
+"""Definitions: every number in an owner's words (``funnel.app.docs.OWNER_DEFINITIONS``), and how
+to read each chart. docs/METRICS.md is the engineers' reference; this page never shows it."""
 
 from __future__ import annotations
 
@@ -11,19 +11,14 @@ st.title("Definitions")
 st.markdown("What each number means, what it is counted out of, and which leads it covers. "
             "Every chart also has a **How to read this** button next to its title.")
 
-sections = app_docs.dashboard_definitions()
-if not sections:
-    st.info("The metric definitions (docs/METRICS.md) are not available in this installation.",
-            icon=":material/menu_book:")
-for section in sections:
-    title = app_docs.title_in_words(section.title)
+for section in app_docs.dashboard_definitions():
     if section.level == 2:
-        st.header(title)
+        st.header(section.title)
         if section.body:
             st.markdown(section.body)
     else:
-        with st.expander(title, expanded=False):
-            st.markdown(section.body or "_No text yet._")
+        with st.expander(section.title, expanded=False):
+            st.markdown(section.body)
 
 st.header("How to read each chart")
 for key, entry in app_docs.CHART_HELP.items():

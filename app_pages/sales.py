@@ -52,10 +52,10 @@ def head_to_head(channels: list[str], names: dict[str, str]) -> None:
                      help=f"{fmt.count(result['b']['won'])} won of "
                      f"{fmt.count(result['b']['leads'])} leads; 95% interval "
                      f"{fmt.pct_range(result['b']['ci_low'], result['b']['ci_high'])}")
-        chance.metric(f"Chance {md_text(result['a']['label'].lower())} converts better",
-                      fmt.chance(result["p_a_better"]),
-                      help="Bayesian comparison with a uniform prior, "
-                      f"{result['draws']:,} seeded draws.")
+        chance.metric(f"Chance {md_text(fmt.in_sentence(result['a']['label']))} converts "
+                      "better", fmt.chance(result["p_a_better"]),
+                      help="How sure the leads each channel had let us be, worked out over "
+                      f"{result['draws']:,} simulated versions of the two channels.")
         app_ui.plot(charts.head_to_head, result)
 
 

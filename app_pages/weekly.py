@@ -44,6 +44,7 @@ if not app_ui.page_needs_data():
         st.warning(f"{pack.week} is not over: the data stops on {fmt.date(pack.as_of)}, so its "
                    "numbers are partial and nothing is flagged yet.", icon=":material/schedule:")
 
+    app_ui.section("This week against the weeks before", "weekly")
     for column, (what, value, note) in zip(st.columns(5), weekly_export.headline(pack),
                                            strict=True):
         column.metric(what, value, border=True)
@@ -54,10 +55,28 @@ if not app_ui.page_needs_data():
     moved_col, agenda_col = st.columns(2)
     with moved_col:
         st.subheader("What moved")
-        _bullets(pack.moved or ["Nothing moved beyond normal variation this week."])
+        _bullets(pack.moved or [weekly_export.nothing_moved(pack)])
     with agenda_col:
         st.subheader("To decide today")
         _bullets(pack.agenda)
+
+    st.subheader(weekly_export.head_to_head_title(pack))
+    first, *rest = weekly_export.head_to_head_lines(pack)
+    st.markdown(md_text(first))  # channel names as the files spell them: plain text
+    for line in rest:
+        st.caption(md_text(line))
+    st.subheader("Where next week's money and hours go")
+    summary, moves = weekly_export.advice_lines(pack)
+    st.markdown(md_text(summary))
+    if moves:
+        st.table(app_weekly.advice_cells(pack), hide_index=True)
+
+    st.subheader("Last meeting's decisions")
+    if len(pack.decisions):
+        st.dataframe(tables.decisions_table(pack), hide_index=True, width="stretch",
+                     height="content")
+    if pack.decisions_note:
+        st.caption(md_text(pack.decisions_note))
 
     figures = app_weekly.figures(pack, db, rev, week)
     if figures:
@@ -81,19 +100,21 @@ if not app_ui.page_needs_data():
     else:
         st.info("No hot deals open.", icon=":material/check:")
 
-    st.subheader("Last meeting's decisions")
-    if len(pack.decisions):
-        st.dataframe(tables.decisions_table(pack), hide_index=True, width="stretch",
-                     height="content")
-    if pack.decisions_note:
-        st.caption(md_text(pack.decisions_note))
-
     st.subheader("Take it away")
     files = app_weekly.files(pack, db, rev, week)
-    html_col, md_col, csv_col = st.columns(3)
+    html_col, pdf_col, md_col, csv_col = st.columns(4)
     html_col.download_button("One-page HTML (opens offline)", files["html"],
                              file_name=f"weekly_{pack.week}.html", mime="text/html",
                              icon=":material/description:", width="stretch")
+    make_pdf = app_weekly.pdf_maker(pack, db, rev, week)
+    if make_pdf is not None:  # printed by chromium only when clicked
+        pdf_col.download_button("PDF to print or attach", make_pdf,
+                                file_name=f"weekly_{pack.week}.pdf", mime="application/pdf",
+                                icon=":material/picture_as_pdf:", width="stretch",
+                                key="weekly_pdf")
+    else:
+        pdf_col.caption("PDF: this machine has no chromium to print it; open the HTML and "
+                        "print it from the browser.")
     md_col.download_button("Markdown for notes or chat", files["md"],
                            file_name=f"weekly_{pack.week}.md", mime="text/markdown",
                            icon=":material/notes:", width="stretch")

@@ -90,15 +90,180 @@ def points(value: float | None) -> str:
     return f"{sign}{abs(number):.1f} pts"
 
 
-def money(value: float | None, decimals: int = 0) -> str:
-    """1234.5 -> '$1,235'; below $10 with cents."""
+def money(value: float | None, decimals: int = 0, currency: str = CURRENCY) -> str:
+    """1234.5 -> '$1,235'; below $10 with cents. ``currency``: the symbol or code written
+    before the amount ('$', '€', 'EUR ')."""
     if is_missing(value):
         return MISSING
     number = float(value)
     if decimals == 0 and 0 < abs(number) < 10:
         decimals = 2
     sign = "−" if number < 0 else ""
-    return f"{sign}{CURRENCY}{abs(number):,.{decimals}f}"
+    return f"{sign}{currency}{abs(number):,.{decimals}f}"
+
+
+def signed_money(value: float | None, currency: str = CURRENCY) -> str:
+    """A change in money: 120 -> '+$120', -35 -> '−$35', under 50 cents -> '$0'."""
+    if is_missing(value):
+        return MISSING
+    number = float(value)
+    sign = "+" if number >= 0.5 else ("−" if number <= -0.5 else "")
+    return sign + money(abs(number) if sign else 0.0, currency=currency)
+
+
+def money_and_hours(money: float | None, hours: float | None, currency: str = CURRENCY,
+                    short: bool = False) -> str:
+    """What a channel costs in a period: '2.7 hours + $25', '$550', '20.1 hours'
+    ('2.7 h + $25' when ``short``, for tables); nothing spent -> '$0'."""
+    parts = []
+    if finite(hours) and round(float(hours), 1) != 0:
+        parts.append(f"{float(hours):.1f} {'h' if short else 'hours'}")
+    if finite(money) and round(float(money)) != 0:
+        parts.append(money_text(money, currency))
+    return " + ".join(parts) or money_text(0, currency)
+
+
+def money_text(value: float | None, currency: str = CURRENCY) -> str:
+    """:func:`money` with a currency (a name :func:`money_and_hours` can use beside its own
+    ``money`` argument)."""
+    return money(value, currency=currency)
+
+
+def round_figures(value: float, figures: int = 2) -> float:
+    """``value`` to ``figures`` significant figures: 62820 -> 63000, 47947 -> 48000, 364 -> 360.
+
+    For estimates (a forecast, a simulation's mean and range): the data cannot tell $62,820
+    from $62,000, so neither should the words."""
+    number = float(value)
+    if number == 0 or not math.isfinite(number):
+        return number
+    digits = figures - 1 - math.floor(math.log10(abs(number)))
+    return float(round(number, digits))
+
+
+def about_money(value: float | None, currency: str = CURRENCY) -> str:
+    """An estimated amount at two significant figures: 62820 -> '$63,000', 4.37 -> '$4.40'."""
+    if is_missing(value):
+        return MISSING
+    number = round_figures(float(value))
+    return money(number, decimals=2 if 0 < abs(number) < 10 else 0, currency=currency)
+
+
+def about_money_range(low: float | None, high: float | None, currency: str = CURRENCY) -> str:
+    """'$48,000 to $79,000' (each end at two significant figures)."""
+    return f"{about_money(low, currency)} to {about_money(high, currency)}"
+
+
+def about_count(value: float | None) -> str:
+    """An estimated count in whole numbers: 25.5 -> '26', 19.8 -> '20'; under 2 one decimal
+    ('0.7'), where a whole number would read as none or one."""
+    if is_missing(value):
+        return MISSING
+    number = float(value)
+    if abs(number) < 2:
+        text = f"{abs(number):.1f}".removesuffix(".0")
+        return ("−" if number <= -0.05 else "") + text
+    return f"{round(number):,}".replace("-", "−")
+
+
+def about_count_range(low: float | None, high: float | None) -> str:
+    """'20 to 32' (see :func:`about_count`)."""
+    return f"{about_count(low)} to {about_count(high)}"
+
+
+def more_or_fewer(mean: float, low: float, high: float, noun: str = "wins") -> str:
+    """An estimated change in words: (25.5, 19.8, 31.8) -> 'about 26 more wins (20 to 32)';
+    (-1.5, -2.2, -1.0) -> 'about 1.5 fewer wins (1 to 2)'; near zero -> 'about the same
+    wins'. ``noun`` '' for a table cell: 'about 26 more (20 to 32)'."""
+    if is_missing(mean):
+        return MISSING
+    noun = f" {noun}" if noun else ""
+    if abs(float(mean)) < 0.05:
+        return f"about the same{noun}" if noun else "no change"
+    if float(mean) > 0:
+        return f"about {about_count(mean)} more{noun} ({about_count_range(low, high)})"
+    return (f"about {about_count(-float(mean))} fewer{noun} "
+            f"({about_count_range(-float(high), -float(low))})")
+
+
+def money_more_or_less(mean: float | None, low: float | None, high: float | None,
+                       currency: str = CURRENCY, noun: str = "won value") -> str:
+    """'about $63,000 more won value ($48,000 to $79,000)', or '... less ...'; ``noun`` ''
+    for a table cell."""
+    if is_missing(mean):
+        return MISSING
+    noun = f" {noun}" if noun else ""
+    if abs(float(mean)) < 0.5:
+        return f"about the same{noun}" if noun else "no change"
+    if float(mean) > 0:
+        return (f"about {about_money(mean, currency)} more{noun} "
+                f"({about_money_range(low, high, currency)})")
+    return (f"about {about_money(-float(mean), currency)} less{noun} "
+            f"({about_money_range(-float(high), -float(low), currency)})")
+
+
+def signed_about_count(value: float | None) -> str:
+    """An estimated change for a headline number: 25.5 -> '+26', -0.7 -> '−0.7', 0 -> '0'."""
+    if is_missing(value):
+        return MISSING
+    if abs(float(value)) < 0.05:
+        return "0"
+    return ("+" if float(value) > 0 else "") + about_count(value)
+
+
+def signed_about_money(value: float | None, currency: str = CURRENCY) -> str:
+    """An estimated change in money for a headline number: 62820 -> '+$63,000'."""
+    if is_missing(value):
+        return MISSING
+    number = float(value)
+    if abs(number) < 0.5:
+        return money(0, currency=currency)
+    return ("+" if number > 0 else "−") + about_money(abs(number), currency)
+
+
+def chance_words(value: float | None) -> str:
+    """A probability in words, as in 'it is ___ that ...': 'almost certain' (above 99%),
+    'very likely' (95%), 'likely' (75%), 'more likely than not' (60%), 'about an even chance'
+    (40-60%), 'less likely than not', 'unlikely' (below 25%), 'very unlikely' (below 5%).
+
+    A simulation's 55% is not a number to read to the point: it is an even chance."""
+    if is_missing(value):
+        return MISSING
+    p = float(value)
+    if p >= 0.4 and p <= 0.6:
+        return "about an even chance"
+    for floor, words in ((0.99, "almost certain"), (0.95, "very likely"), (0.75, "likely"),
+                         (0.6, "more likely than not"), (0.25, "less likely than not"),
+                         (0.05, "unlikely")):
+        if p > floor:
+            return words
+    return "very unlikely"
+
+
+def chance_that(value: float | None, clause: str) -> str:
+    """'it is almost certain that referral is better', 'there is about an even chance that it
+    is the best channel per dollar'."""
+    words = chance_words(value)
+    if words == "about an even chance":
+        return f"there is about an even chance that {clause}"
+    return f"it is {words} that {clause}"
+
+
+def md_table(header: list[str], rows: Iterable[Iterable[object]],
+             right: Iterable[bool] | None = None) -> list[str]:
+    """A Markdown table's lines. Cells are written as given (escape words from files with
+    :func:`funnel.safe_text.md_text` first); a '|' inside a cell is escaped, line breaks become
+    spaces. ``right``: which columns to right-align (numbers)."""
+    def cell(value: object) -> str:
+        text = "" if is_missing(value) else str(value)
+        return text.replace("\r", " ").replace("\n", " ").replace("|", "\\|")
+
+    header = list(header)
+    align = list(right) if right is not None else [False] * len(header)
+    out = ["| " + " | ".join(cell(h) for h in header) + " |",
+           "| " + " | ".join("---:" if r else "---" for r in align) + " |"]
+    out += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return out
 
 
 def money_short(value: float | None) -> str:
@@ -197,6 +362,28 @@ def channel_label(channel: str, label: str | None = None) -> str:
     if channel in CHANNELS:
         return CHANNELS[channel][1]
     return humanize(channel)
+
+
+def in_sentence(label: str) -> str:
+    """A channel's words inside a sentence: Funnel's own labels in lower case ('cold call',
+    'website'); a name from the files as it is written ('Google', 'Welingak website'), which
+    lower-cased would read as a slug or lose its capital."""
+    text = str(label)
+    own = {words for _, words in CHANNELS.values()}
+    return text.lower() if text in own else text
+
+
+def worded_labels(df: pd.DataFrame) -> pd.DataFrame:
+    """A metric's label columns ('label', 'channel_label') in words: the queries' label of a
+    channel kept as its own is its slug (``coalesce(c.label, channel)``); said here as
+    :func:`channel_label` says it ('Welingak website', SPEC 5). In place; returns ``df``."""
+    if "channel" not in df.columns or df.empty:
+        return df
+    for column in ("label", "channel_label"):
+        if column in df.columns:
+            df[column] = [lab if is_missing(lab) or is_missing(ch) else channel_label(ch, lab)
+                          for ch, lab in zip(df["channel"], df[column], strict=True)]
+    return df
 
 
 def channel_labels(channels: Iterable[str], labels: Iterable[str | None]) -> dict[str, str]:

@@ -84,8 +84,10 @@ def test_clear_winner_moves_by_exactly_the_change_limit():
     assert rec.extra_wins == pytest.approx(3.9802, rel=0.01)
     assert rec.extra_wins_low < rec.extra_wins < rec.extra_wins_high
     # the donor's reason names the receiver and the wins; the receiver's names the donor
-    assert "to a is expected to add +4.0" in p["b"].reason
-    assert "taking from b" in p["a"].reason
+    # +3.9802 wins said to the whole win: "about 4 more wins"; the channels' names "A" and "B"
+    # are not Funnel's own words, so a sentence keeps their capitals
+    assert "to A is expected to bring about 4 more wins" in p["b"].reason
+    assert "taking from B" in p["a"].reason
 
 
 @pytest.mark.parametrize("amounts", [(100.0, 100.0), (140.0, 60.0)])
@@ -241,7 +243,8 @@ def test_response_curve_fitted_where_the_history_allows():
     fit = A.fit_response_curve(_curve_periods(list(range(9, 21))), hourly_rate=30.0)
     assert fit.status == "fitted" and fit.weeks == 12
     assert fit.exponent == pytest.approx(0.5)
-    assert "spend^0.50" in fit.note
+    # twice the spend: 2^0.5 = 1.414 times the leads, 41% more, said to the ten: "about 40%"
+    assert "twice the spend brings about 40% more leads" in fit.note
 
 
 def test_response_curve_not_fitted_on_short_or_flat_history():

@@ -49,9 +49,9 @@ def test_leads_by_channel(fx):
     assert df["channel"].tolist() == ["referral", "cold_call", "tiktok"]
     assert df["leads"].tolist() == [6, 5, 1]
     assert df["share"].tolist() == approx([0.5, 5 / 12, 1 / 12])
-    # tiktok has no row in `channels`: kind unknown, its slug as label
+    # tiktok has no row in `channels`: kind unknown, its slug said in words as label (SPEC 5)
     assert df["kind"].tolist() == ["inbound", "outbound", "unknown"]
-    assert df["label"].tolist() == ["Referral", "Cold call", "tiktok"]
+    assert df["label"].tolist() == ["Referral", "Cold call", "Tiktok"]
 
 
 def test_period_is_inclusive_on_created_date(fx):
@@ -480,7 +480,7 @@ def test_as_of_date(fx, tmp_path):
 def test_filter_options(fx):
     row = metrics.filter_options(fx).iloc[0]
     assert list(row["channels"]) == ["referral", "cold_call", "tiktok"]
-    assert list(row["channel_labels"]) == ["Referral", "Cold call", "tiktok"]
+    assert list(row["channel_labels"]) == ["Referral", "Cold call", "Tiktok"]  # in words
     assert list(row["owners"]) == ["ann", "bob", "carol"]
     assert pd.Timestamp(row["min_created"]).date() == dt.date(2024, 1, 1)
     assert pd.Timestamp(row["max_created"]).date() == dt.date(2024, 3, 4)

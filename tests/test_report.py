@@ -141,7 +141,7 @@ def test_head_to_head_only_when_asked(fx, full):
     assert (h["channel_a"], h["channel_b"]) == ("referral", "cold_call")
     # 3 of 6 vs 1 of 5: the closed form of tests/test_stats.py gives 0.8205
     assert h["p_a_better"] == pytest.approx(0.8205, abs=0.003)
-    assert h["sentence"].startswith("Referral converts 50% (19-81%) vs cold call 20% (4-62%)")
+    assert h["sentence"].startswith("Referral converts 50% (19–81%) vs cold call 20% (4–62%)")
     assert report.build_report(fx, compare="referral, cold_call")["head_to_head"] == h
     with pytest.raises(ValueError):
         report.build_report(fx, compare="referral")

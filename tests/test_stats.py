@@ -308,11 +308,16 @@ def test_extra_leads_when_b_leads_and_when_unreachable():
 def test_head_to_head_sentence():
     h = stats.head_to_head(300, 1000, 40, 1000, "Referral", "Cold call")
     # Wilson 300/1000: [0.2723, 0.3293]; 40/1000: [0.0295, 0.0541]
+    # P(referral better) > 0.99: said as "almost certain", not as a percentage
     assert h["sentence"] == (
-        "Referral converts 30% (27-33%) vs cold call 4% (3-5%); >99.9% likely better.")
+        "Referral converts 30% (27–33%) vs cold call 4% (3–5%); it is almost certain that "
+        "referral is better.")
     h = stats.head_to_head(12, 40, 8, 40, "Referral", "Cold call")
-    assert h["sentence"].startswith("Referral converts 30% (18-45%) vs cold call 20% (10-35%);")
-    assert f"About {h['extra_leads_a']} more referral" in h["sentence"]
+    # Wilson 12/40: [0.1799, 0.4527]; 8/40: [0.1049, 0.3472]; P(A > B) about 0.82: "likely"
+    assert h["sentence"].startswith(
+        "Referral converts 30% (18–45%) vs cold call 20% (10–35%); it is likely that referral "
+        "is better.")
+    assert f"About {h['extra_leads_a']} more referral" in h["sentence"]  # 63: two figures
 
 
 def test_monte_carlo_uses_the_given_generator():

@@ -82,17 +82,18 @@ def fit_response_curve(
            "exponent_low": low, "exponent_high": high}
     if low <= 0:
         return CurveFit("no_response", **fit, note=(
-            f"leads did not clearly rise with spend over these {n} {unit} (exponent {b:.2f}, "
-            f"{low:.2f} to {high:.2f}), so the data does not allow a response curve; "
+            f"leads did not clearly rise with spend over these {n} {unit}, so the data does "
+            "not allow a response curve; "
             "a constant cost per lead is assumed."))
     if b >= 1:
         return CurveFit("no_diminishing_returns", **fit, note=(
-            f"leads rose at least in step with spend over these {n} {unit} (exponent {b:.2f}): "
+            f"leads rose at least in step with spend over these {n} {unit}: "
             "no diminishing returns seen in the range tried; a constant cost per lead is "
             "assumed."))
     return CurveFit("fitted", **fit, note=(
-        f"leads grow like spend^{b:.2f} ({low:.2f}-{high:.2f}, fitted on {n} {unit}): "
-        "each extra unit of spend brings fewer leads than the last."))
+        f"over {n} {unit}, each extra unit of spend brought fewer leads than the last: twice "
+        f"the spend brings about {round(10 * (2 ** b - 1)) * 10}% more leads, not twice as "
+        "many."))
 
 
 # --- the posterior model ---------------------------------------------------------------------

@@ -38,6 +38,7 @@ from typing import Any
 
 import pandas as pd
 
+from funnel import format as fmt
 from funnel.allocation.guardrails import (
     EPS,
     MIN_WEEKLY_COST,
@@ -316,7 +317,8 @@ def allocate(
     plan_money = float((amounts * split.money_per_amount).sum())
     plan_hours = float((amounts * split.hours_per_amount).sum())
     notes.extend(mix_notes(settings, split.pool_money, split.pool_hours, plan_money, plan_hours))
-    assumed = [p.label.lower() for p in plans if p.status == "gain" and not p.response_curve.fitted]
+    assumed = [fmt.in_sentence(p.label) for p in plans
+               if p.status == "gain" and not p.response_curve.fitted]
     if assumed:
         notes.append(
             f"the gains for {names_text(assumed)} assume extra spend brings leads at the past "

@@ -80,8 +80,11 @@ class ChannelInput:
 
     @property
     def name(self) -> str:
-        """The label to show (the slug when no label is known)."""
-        return self.label or self.channel
+        """The label to show: the stored one, else the channel in words ('Welingak website'),
+        never its slug (SPEC 5)."""
+        from funnel.format import channel_label
+
+        return channel_label(self.channel, self.label)
 
 
 @dataclass(frozen=True)

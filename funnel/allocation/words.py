@@ -1,8 +1,8 @@
 """The allocator's words: every sentence of a recommendation (the summary, each channel's
 reason and what would change it, notes, the what-if sentence, the infeasible-settings error)
-and the number formatters they use (:func:`_pct`, :func:`_prob`, :func:`_money`, ...).
-:class:`TextContext` carries what the sentences read. No model arithmetic beyond reading
-the draws.
+in the one vocabulary of :mod:`funnel.format`: estimates (extra wins, won value, a break-even
+cost) rounded to what the data carries, chances in words. :class:`TextContext` carries what the
+sentences read. No model arithmetic beyond reading the draws.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import special as spsp  # scipy.stats costs ~0.6 s more to import
 
+from funnel import format as fmt
 from funnel.allocation.types import ChannelInput, ChannelPlan, Settings, WhatIf
 
 if TYPE_CHECKING:
@@ -83,9 +84,9 @@ def with_words(ctx: TextContext, i: int, plan: ChannelPlan) -> ChannelPlan:
 
 def _reason(ctx: TextContext, i: int, plan: ChannelPlan) -> str:
     s, weeks = ctx.settings, ctx.settings.forecast_weeks
-    low = plan.label.lower()
-    share_now, share_new = _pct(plan.current_share), _pct(plan.recommended_share)
-    now_amount = _amount_phrase(plan.current_money, plan.current_hours, s.currency)
+    low = fmt.in_sentence(plan.label)
+    share_now, share_new = fmt.pct(plan.current_share), fmt.pct(plan.recommended_share)
+    now_amount = fmt.money_and_hours(plan.current_money, plan.current_hours, s.currency)
     if plan.status == "locked":
         return f"Keep {low} at {now_amount} a week ({share_now} of the budget): locked by you."
     if plan.status == "too_few_leads":
@@ -96,17 +97,17 @@ def _reason(ctx: TextContext, i: int, plan: ChannelPlan) -> str:
     limit_words = _limit_words(plan, s)
     if plan.status == "gain":
         donors = _names([j for j in np.argsort(-ctx.cuts) if ctx.cuts[j] > 0], ctx)
-        new_amount = _amount_phrase(plan.recommended_money, plan.recommended_hours, s.currency)
+        new_amount = fmt.money_and_hours(plan.recommended_money, plan.recommended_hours,
+                                         s.currency)
         if plan.p_beats_mix < s.confidence:
             why = "the caps and locks you set leave that money nowhere else to go"
         elif plan.p_best >= 0.2:
-            why = f"it is the best channel {ctx.per_cost} in {_prob(plan.p_best)} of simulations"
+            why = fmt.chance_that(plan.p_best, f"it is the best channel {ctx.per_cost}")
         else:
-            why = (f"it beats the current mix {ctx.per_cost} with {_prob(plan.p_beats_mix)} "
-                   "probability")
+            why = fmt.chance_that(plan.p_beats_mix, f"it beats the current mix {ctx.per_cost}")
         return (f"Raise {low} from {now_amount} to {new_amount} a week ({share_now} to "
-                f"{share_new} of the budget), taking from {donors}: {why}; expected "
-                f"{_wins_range(plan)} wins from {weeks} weeks of leads{limit_words}.")
+                f"{share_new} of the budget), taking from {donors}: {why}; expected to bring "
+                f"{_wins_range(plan)} from {weeks} weeks of leads{limit_words}.")
     if plan.status == "cut":
         receivers = [j for j in np.argsort(-ctx.gains) if ctx.gains[j] > 0]
         net = _pair_effect(ctx, i)
@@ -114,64 +115,62 @@ def _reason(ctx: TextContext, i: int, plan: ChannelPlan) -> str:
         names = _names(receivers, ctx)
         fraction = _share_of(ctx, i)
         parts = ", ".join(
-            f"{ctx.chans[j].name.lower()} {_signed(float(ctx.extra[:, j].mean()) * fraction)}"
+            f"{fmt.in_sentence(ctx.chans[j].name)} "
+            f"{fmt.signed_about_count(float(ctx.extra[:, j].mean()) * fraction)}"
             for j in receivers[:3]
         )
         if plan.p_beats_mix <= 1 - s.confidence:
-            why = (f"{low} does worse {ctx.per_cost} than the current mix with "
-                   f"{_prob(1 - plan.p_beats_mix)} probability")
+            why = fmt.chance_that(1 - plan.p_beats_mix,
+                                  f"{low} does worse {ctx.per_cost} than the current mix")
         elif "cap" in plan.limits:
-            why = f"you capped {low} at {_pct(s.caps.get(plan.channel, 1.0))}"
+            why = f"you capped {low} at {fmt.pct(s.caps.get(plan.channel, 1.0))}"
         else:
             why = "the guardrails you set require it"
         limit_words = _limit_words(plan, s, skip=("cap",) if "cap" in why else ())
-        effect = (f"add {_range_text(*net)} wins" if net[0] >= 0 else
-                  f"cost {_range_text(-net[0], -net[2], -net[1], signed=False)} wins")
-        return (f"Moving {moved} to {names} is expected to {effect} "
+        effect = fmt.more_or_fewer(*net)
+        return (f"Moving {moved} to {names} is expected to bring {effect} "
                 f"from {weeks} weeks of leads ({parts}, {low} "
-                f"{_signed(plan.expected_extra_wins)}): {why}{limit_words}.")
+                f"{fmt.signed_about_count(plan.expected_extra_wins)}): {why}{limit_words}.")
     why = _hold_why(ctx, i, plan)
     return f"Keep {low} at {now_amount} a week ({share_now} of the budget): {why}."
 
 
 def _hold_why(ctx: TextContext, i: int, plan: ChannelPlan) -> str:
     s = ctx.settings
+    beats = fmt.chance_that(plan.p_beats_mix, f"it beats the current mix {ctx.per_cost}")
+    worse = fmt.chance_that(1 - plan.p_beats_mix,
+                            f"it does worse {ctx.per_cost} than the current mix")
     if plan.p_beats_mix >= s.confidence:
         best = int(np.argmax(ctx.p_best))
         if ctx.cuts.sum() <= 0:
-            return (f"it beats the current mix {ctx.per_cost} ({_prob(plan.p_beats_mix)} likely), "
-                    "but no channel is clearly worse to take from")
+            return (f"{beats}, but no channel is clearly worse to take from")
         if best != i:
-            return (f"it beats the current mix {ctx.per_cost} ({_prob(plan.p_beats_mix)} likely), "
-                    f"but {ctx.chans[best].name.lower()} is likely better still")
-        return (f"it beats the current mix {ctx.per_cost} ({_prob(plan.p_beats_mix)} likely), "
-                "but it is at its limit for this period")
+            return (f"{beats}, but {fmt.in_sentence(ctx.chans[best].name)} is likely better still")
+        return f"{beats}, but it is at its limit for this period"
     if plan.p_beats_mix <= 1 - s.confidence:
         if "min_share" in plan.limits:
-            return (f"it does worse {ctx.per_cost} than the current mix "
-                    f"({_prob(1 - plan.p_beats_mix)} likely), but it is at the "
-                    f"{_pct(s.min_share)} exploration floor, kept so its numbers stay current")
-        return (f"it does worse {ctx.per_cost} than the current mix "
-                f"({_prob(1 - plan.p_beats_mix)} likely), but the channels that would take its "
-                "money are at their limits this period")
-    return (f"the evidence is not clear enough: it beats the current mix {ctx.per_cost} in "
-            f"{_prob(plan.p_beats_mix)} of simulations, and money moves in only from "
-            f"{_pct(s.confidence)} and out only from {_pct(1 - s.confidence)} or less")
+            return (f"{worse}, but it is at the {fmt.pct(s.min_share)} exploration floor, kept "
+                    "so its numbers stay current")
+        return (f"{worse}, but the channels that would take its money are at their limits "
+                "this period")
+    return (f"the evidence is not clear enough: {beats}, and money moves in only when that "
+            f"is at least {fmt.pct(s.confidence)} likely and out only at "
+            f"{fmt.pct(1 - s.confidence)} or less")
 
 
 def _limit_words(plan: ChannelPlan, s: Settings, skip: tuple[str, ...] = ()) -> str:
     words = {
-        "cap": f"capped at {_pct(s.caps.get(plan.channel, 1.0))} by you",
+        "cap": f"capped at {fmt.pct(s.caps.get(plan.channel, 1.0))} by you",
         "max_change": f"limited to {round(100 * s.max_change)} share points a period",
         "max_growth": f"limited to {s.max_growth or 0:g}x its usual share in one period",
-        "min_share": f"kept at the {_pct(s.min_share)} exploration floor",
+        "min_share": f"kept at the {fmt.pct(s.min_share)} exploration floor",
     }
     found = [words[k] for k in plan.limits if k in words and k not in skip]
     return f" ({'; '.join(found)})" if found else ""
 
 
 def _what_would_change(ctx: TextContext, i: int, plan: ChannelPlan) -> str:
-    s, low = ctx.settings, plan.label.lower()
+    s, low = ctx.settings, fmt.in_sentence(plan.label)
     if plan.status == "locked":
         return f"Unlock {low} to let the evidence move it."
     if plan.status == "too_few_leads":
@@ -182,8 +181,8 @@ def _what_would_change(ctx: TextContext, i: int, plan: ChannelPlan) -> str:
     if plan.status == "gain" and plan.p_beats_mix < s.confidence:
         return (f"{plan.label} gains only because your caps and locks leave the money nowhere "
                 "else; lift them and it would not.")
-    conv = (f"now {_pct(plan.conversion)}, {_pct(plan.conversion_low)}-"
-            f"{_pct(plan.conversion_high)}")
+    conv = (f"now {fmt.pct(plan.conversion)}, "
+            f"{fmt.pct_range(plan.conversion_low, plan.conversion_high)}")
     p_star = plan.break_even_conversion
     cpl = plan.cost_per_lead
     cpl_star = None
@@ -194,19 +193,21 @@ def _what_would_change(ctx: TextContext, i: int, plan: ChannelPlan) -> str:
     cost_text = ""
     if cpl is not None and cpl_star is not None:
         cur = s.currency
-        cost_text = f" or a lead cost {{}} {_money(cpl_star, cur)} (now {_money(cpl, cur)})"
+        cost_text = (f" or a lead cost {{}} about {fmt.about_money(cpl_star, cur)} "
+                     f"(now {fmt.money(cpl, currency=cur)})")
     if plan.status == "gain" or (plan.status == "hold" and plan.p_beats_mix >= s.confidence):
         verb = "stop gaining" if plan.status == "gain" else "stop beating the mix"
-        return (f"{plan.label} would {verb} if its conversion proved below {_pct(p_star)} "
+        return (f"{plan.label} would {verb} if its conversion proved below {fmt.pct(p_star)} "
                 f"({conv}){cost_text.format('more than')}.")
     if plan.status == "cut" or plan.p_beats_mix <= 1 - s.confidence:
         verb = "keep its share" if plan.status == "cut" else "stop trailing the mix"
-        return (f"{plan.label} would {verb} if its conversion rose above {_pct(p_star)} "
+        return (f"{plan.label} would {verb} if its conversion rose above {fmt.pct(p_star)} "
                 f"({conv}){cost_text.format('less than')}.")
     needed = _leads_to_settle(ctx.chans[i], plan.conversion, p_star, s.confidence)
-    settle = (f"; about {needed:,} more judged leads would tell" if needed else
+    settle = (f"; about {fmt.count(fmt.round_figures(needed))} more judged leads would tell"
+              if needed else
               "; it sits at break-even, so more leads would hardly tell")
-    return (f"{plan.label} beats the mix {ctx.per_cost} if it converts above {_pct(p_star)} "
+    return (f"{plan.label} beats the mix {ctx.per_cost} if it converts above {fmt.pct(p_star)} "
             f"({conv}){settle}.")
 
 
@@ -235,14 +236,13 @@ def summary(ctx: TextContext, mean: float, low: float, high: float, value) -> st
     donors = _names([j for j in np.argsort(-ctx.cuts) if ctx.cuts[j] > 0], ctx)
     receivers = _names([j for j in np.argsort(-ctx.gains) if ctx.gains[j] > 0], ctx)
     base = float(ctx.model.wins(ctx.model.current).sum(axis=1).mean())
-    effect = (f"{_range_text(mean, low, high)} wins more" if mean >= 0 else
-              f"{_range_text(-mean, -high, -low, signed=False)} fewer wins")
-    text = (f"Move {_pct(moved)} of the weekly budget ({_money(moved * ctx.pool, s.currency)} "
-            f"a week) from {donors} to {receivers}: the next {s.forecast_weeks} weeks of leads "
-            f"are expected to bring {effect} than the current split (about {base:.0f})")
+    text = (f"Move {fmt.pct(moved)} of the weekly budget "
+            f"({fmt.money(moved * ctx.pool, currency=s.currency)} a week) from {donors} to "
+            f"{receivers}: the next {s.forecast_weeks} weeks of leads "
+            f"are expected to bring {fmt.more_or_fewer(mean, low, high)} than the current "
+            f"split (about {fmt.about_count(base)})")
     if value[0] is not None:
-        v_low, v_high = (_signed_money(x, s.currency) for x in value[1:])
-        text += f" and {_signed_money(value[0], s.currency)} ({v_low} to {v_high}) won value"
+        text += " and " + fmt.money_more_or_less(*value, currency=s.currency)
     return text + "."
 
 
@@ -264,11 +264,11 @@ def _why_no_move(ctx: TextContext) -> str:
     if better and worse:
         return "the guardrails leave no room to move money this period"
     return (f"no channel is clearly better or worse {ctx.per_cost} than the current mix "
-            f"({_pct(s.confidence)} likelihood needed to move money)")
+            f"({fmt.pct(s.confidence)} likelihood needed to move money)")
 
 
 def _names(indices, ctx: TextContext) -> str:
-    return names_text([ctx.chans[j].name.lower() for j in indices])
+    return names_text([fmt.in_sentence(ctx.chans[j].name) for j in indices])
 
 
 def names_text(names: list[str]) -> str:
@@ -282,18 +282,18 @@ def names_text(names: list[str]) -> str:
 
 def _moved_phrase(plan: ChannelPlan, s: Settings) -> str:
     """'4.1 of cold call's 20.3 hours a week' (or money, whichever is most of its cost)."""
-    low = plan.label.lower()
+    low = fmt.in_sentence(plan.label)
     moved_hours = plan.current_hours - plan.recommended_hours
     moved_money = plan.current_money - plan.recommended_money
     hours_cost = plan.current_hours * s.hourly_rate
     if hours_cost >= plan.current_money and plan.current_hours > 0:
         text = f"{moved_hours:.1f} of {_possessive(low)} {plan.current_hours:.1f} hours a week"
         if plan.current_money >= 0.1 * plan.current_amount and moved_money >= 0.5:
-            text += (f" (and {_money(moved_money, s.currency)} of its "
-                     f"{_money(plan.current_money, s.currency)})")
+            text += (f" (and {fmt.money(moved_money, currency=s.currency)} of its "
+                     f"{fmt.money(plan.current_money, currency=s.currency)})")
         return text
-    text = (f"{_money(moved_money, s.currency)} of {_possessive(low)} "
-            f"{_money(plan.current_money, s.currency)} a week")
+    text = (f"{fmt.money(moved_money, currency=s.currency)} of {_possessive(low)} "
+            f"{fmt.money(plan.current_money, currency=s.currency)} a week")
     if hours_cost >= 0.1 * plan.current_amount and moved_hours >= 0.05:
         text += f" (and {moved_hours:.1f} of its {plan.current_hours:.1f} hours)"
     return text
@@ -303,58 +303,9 @@ def _possessive(name: str) -> str:
     return name + ("'" if name.endswith("s") else "'s")
 
 
-def _amount_phrase(money: float, hours: float, currency: str) -> str:
-    parts = []
-    if hours >= 0.05:
-        parts.append(f"{hours:.1f} hours")
-    if money >= 0.5 or not parts:
-        parts.append(_money(money, currency))
-    return " + ".join(parts)
-
-
 def _wins_range(plan: ChannelPlan) -> str:
-    return _range_text(plan.expected_extra_wins, plan.expected_extra_wins_low,
-                       plan.expected_extra_wins_high)
-
-
-# --- number formats --------------------------------------------------------------------------
-
-
-def _range_text(mean: float, low: float, high: float, signed: bool = True) -> str:
-    return f"{_signed(mean) if signed else f'{mean:.1f}'} ({low:.1f} to {high:.1f})"
-
-
-def _signed(x: float) -> str:
-    return f"{'+' if x >= 0.05 else ('-' if x <= -0.05 else '')}{abs(x):.1f}"
-
-
-def _pct(x: float | None) -> str:
-    """0.238 -> '24%', 0.046 -> '4.6%', 0.05 -> '5%'."""
-    if x is None:
-        return "n/a"
-    value = 100 * x
-    text = f"{value:.1f}" if 0 < abs(value) < 10 else f"{value:.0f}"
-    return text.removesuffix(".0") + "%"
-
-
-def _prob(x: float) -> str:
-    """A probability from simulations: never '100%' or '0%' (it is an estimate)."""
-    if x > 0.999:
-        return ">99.9%"
-    if x < 0.001:
-        return "<0.1%"
-    return f"{100 * x:.1f}%" if x >= 0.99 or x <= 0.01 else _pct(x)
-
-
-def _money(x: float, currency: str = "$") -> str:
-    return f"{currency}{x:,.2f}" if 0 < abs(x) < 10 else f"{currency}{x:,.0f}"
-
-
-def _signed_money(x: float | None, currency: str = "$") -> str:
-    if x is None:
-        return "n/a"
-    sign = "+" if x >= 0.5 else ("-" if x <= -0.5 else "")
-    return f"{sign}{_money(abs(x), currency)}"
+    return fmt.more_or_fewer(plan.expected_extra_wins, plan.expected_extra_wins_low,
+                             plan.expected_extra_wins_high)
 
 
 # --- the what-if sentence, notes and errors --------------------------------------------------
@@ -363,13 +314,15 @@ def _signed_money(x: float | None, currency: str = "$") -> str:
 def what_if_sentence(w: WhatIf, weeks: int, currency: str) -> str:
     """The sentence under a what-if split (:meth:`funnel.allocation.model.Model.what_if`)."""
     sentence = (
-        f"This split is expected to bring {w.expected_wins:.1f} wins "
-        f"({w.expected_wins_low:.0f}-{w.expected_wins_high:.0f} may actually happen) from {weeks} "
-        f"weeks of leads: {_signed(w.extra_wins)} ({_signed(w.extra_wins_low)} to "
-        f"{_signed(w.extra_wins_high)}) against the current split"
+        f"This split is expected to bring about {fmt.about_count(w.expected_wins)} wins "
+        f"({fmt.about_count_range(w.expected_wins_low, w.expected_wins_high)} may actually "
+        f"happen) from {weeks} weeks of leads: "
+        f"{fmt.more_or_fewer(w.extra_wins, w.extra_wins_low, w.extra_wins_high)} than the "
+        "current split"
     )
     if w.extra_value is not None:
-        sentence += f", {_signed_money(w.extra_value, currency)} won value"
+        sentence += ", " + fmt.money_more_or_less(w.extra_value, w.extra_value_low,
+                                                  w.extra_value_high, currency)
     return sentence + "."
 
 
@@ -394,7 +347,7 @@ GUARDRAIL_WORDS = {
 
 def mix_notes(settings, pool_money, pool_hours, plan_money, plan_hours) -> list[str]:
     cur = settings.currency
-    notes = [f"hours are costed at {_money(settings.hourly_rate, cur)} an hour"]
+    notes = [f"hours are costed at {fmt.money(settings.hourly_rate, currency=cur)} an hour"]
     hours_gap = plan_hours - pool_hours
     money_gap = plan_money - pool_money
     if abs(hours_gap) * settings.hourly_rate > 0.05 * (pool_money + pool_hours
@@ -403,8 +356,9 @@ def mix_notes(settings, pool_money, pool_hours, plan_money, plan_hours) -> list[
         notes.append(
             f"this plan trades money for hours: it needs {abs(hours_gap):.1f} {more_less} hours "
             f"a week ({plan_hours:.1f} against a budget of {pool_hours:.1f}) and "
-            f"{_money(abs(money_gap), cur)} {'more' if money_gap > 0 else 'less'} money "
-            f"({_money(plan_money, cur)} against {_money(pool_money, cur)}); if that trade is "
-            "not possible, lock the channels that cannot change or raise the hourly rate"
+            f"{fmt.money(abs(money_gap), currency=cur)} {'more' if money_gap > 0 else 'less'} "
+            f"money ({fmt.money(plan_money, currency=cur)} against "
+            f"{fmt.money(pool_money, currency=cur)}); if that trade is not possible, lock the "
+            "channels that cannot change or raise the hourly rate"
         )
     return notes

@@ -60,7 +60,6 @@ SPEND_EDITS_NAME = "spend edited in the app"
 JUDGED_COL = "Judged leads"
 JUDGED_HELP = ("Leads old enough to judge (their week's cohort is mature): the evidence on "
                "conversion. A channel needs enough of them before its share moves.")
-MINUS = "−"
 
 
 # --- cached allocator runs -------------------------------------------------------------------
@@ -177,46 +176,21 @@ def settings_from(
 # --- words and numbers -----------------------------------------------------------------------
 
 
-def signed(value: float | None, decimals: int = 1) -> str:
-    """12.34 -> '+12.3', -1.5 -> '−1.5', values that round to 0 -> '0'."""
-    if not fmt.finite(value):
-        return fmt.MISSING
-    text = f"{abs(float(value)):.{decimals}f}"
-    if float(text) == 0:
-        return "0"
-    return ("+" if float(value) > 0 else MINUS) + text
-
-
-def signed_money(value: float | None, short: bool = False) -> str:
-    """1234.5 -> '+$1,235' ('+$1.2k' when ``short``), -80 -> '−$80'."""
-    if not fmt.finite(value):
-        return fmt.MISSING
-    if round(float(value)) == 0:
-        return fmt.money(0)
-    sign = "+" if float(value) > 0 else MINUS
-    size = abs(float(value))
-    return sign + (fmt.money_short(size) if short else fmt.money(size))
-
-
 def with_range(mean: float | None, low: float | None, high: float | None,
                money: bool = False) -> str:
-    """'+16.1 (+12.0 to +20.8)': an expected change and its interval."""
+    """'about 16 more (12 to 21)': an expected change and its likely range, rounded to what
+    the simulations carry (:func:`funnel.format.more_or_fewer`); 'no change' for none."""
     if not fmt.finite(mean):
         return fmt.MISSING
-    parts = [signed_money(v, short=True) if money else signed(v) for v in (mean, low, high)]
-    if all(p in ("0", fmt.money(0)) for p in parts):
-        return parts[0]  # a channel that does not move: no effect, no interval to show
-    return f"{parts[0]} ({parts[1]} to {parts[2]})"
+    if money:
+        return fmt.money_more_or_less(mean, low, high, noun="")
+    return fmt.more_or_fewer(mean, low, high, noun="")
 
 
 def per_week(money: float, hours: float) -> str:
-    """'$25 + 2.7 h', '$550' or '20.1 h': what a channel costs a week."""
-    parts = []
-    if fmt.finite(money) and round(float(money)) != 0:
-        parts.append(fmt.money(money))
-    if fmt.finite(hours) and round(float(hours), 1) != 0:
-        parts.append(f"{float(hours):.1f} h")
-    return " + ".join(parts) or fmt.money(0)
+    """'2.7 h + $25', '$550' or '20.1 h': what a channel costs a week (as the allocator's
+    sentences and the allocate note say it, :func:`funnel.format.money_and_hours`)."""
+    return fmt.money_and_hours(money, hours, short=True)
 
 
 def sentence(text: str) -> str:
@@ -228,8 +202,13 @@ def sentence(text: str) -> str:
 
 
 def interval_words(rec: Recommendation) -> str:
-    """'90% interval'."""
-    return f"{fmt.pct(rec.settings.interval)} interval"
+    """'likely range': the simulations' range that holds the outcome 9 times in 10."""
+    return "likely range"
+
+
+def range_note(rec: Recommendation) -> str:
+    """'it holds the outcome 9 times in 10'."""
+    return f"it holds the outcome {round(10 * rec.settings.interval)} times in 10"
 
 
 def headline_metrics(rec: Recommendation) -> list[tuple[str, str, str]]:
@@ -239,16 +218,17 @@ def headline_metrics(rec: Recommendation) -> list[tuple[str, str, str]]:
     now = effect(rec, rec.current_shares)
     out = [(
         "Extra wins expected",
-        signed(rec.extra_wins),
-        f"{interval_words(rec)}: {signed(rec.extra_wins_low)} to {signed(rec.extra_wins_high)}, "
-        f"{weeks}, on top of about {now.expected_wins:.0f} with today's split.",
+        fmt.signed_about_count(rec.extra_wins),
+        f"Likely range {fmt.about_count_range(rec.extra_wins_low, rec.extra_wins_high)} "
+        f"({range_note(rec)}), {weeks}, on top of about {fmt.about_count(now.expected_wins)} "
+        "with today's split.",
     )]
     if fmt.finite(rec.extra_value):
         out.append((
             "Extra won value expected",
-            signed_money(rec.extra_value),
-            f"{interval_words(rec)}: {signed_money(rec.extra_value_low)} to "
-            f"{signed_money(rec.extra_value_high)}, {weeks}.",
+            fmt.signed_about_money(rec.extra_value),
+            f"Likely range {fmt.about_money_range(rec.extra_value_low, rec.extra_value_high)}, "
+            f"{weeks}.",
         ))
     out.append((
         "Budget a week",
@@ -282,7 +262,7 @@ def plan_table(rec: Recommendation) -> pd.DataFrame:
     and won value with their interval, and the evidence behind them (judged leads); the words
     are in :func:`reasons_table`. Same row order."""
     df = moved_channels(rec)
-    range_words = f"({interval_words(rec)})"
+    range_words = f"({interval_words(rec)})"  # explained by the page's help card
     table = pd.DataFrame(
         {
             "Channel": [fmt.channel_label(c, lab) for c, lab in
@@ -401,17 +381,17 @@ def what_if_metrics(rec: Recommendation, w: WhatIf) -> list[tuple[str, str, str]
     """(label, value, note) for the what-if's effect."""
     weeks = rec.settings.forecast_weeks
     out = [
-        ("Wins expected with your split", f"{w.expected_wins:.1f}",
-         f"{fmt.count(w.expected_wins_low)} to {fmt.count(w.expected_wins_high)} may actually "
-         f"happen ({interval_words(rec)}), from {weeks} weeks of leads."),
-        ("Against today's split", signed(w.extra_wins),
-         f"{interval_words(rec)}: {signed(w.extra_wins_low)} to {signed(w.extra_wins_high)} "
+        ("Wins expected with your split", fmt.about_count(w.expected_wins),
+         f"{fmt.about_count_range(w.expected_wins_low, w.expected_wins_high)} may actually "
+         f"happen ({range_note(rec)}), from {weeks} weeks of leads."),
+        ("Against today's split", fmt.signed_about_count(w.extra_wins),
+         f"Likely range: {with_range(w.extra_wins, w.extra_wins_low, w.extra_wins_high)} "
          "wins."),
     ]
     if fmt.finite(w.extra_value):
-        out.append(("Won value against today's split", signed_money(w.extra_value),
-                    f"{interval_words(rec)}: {signed_money(w.extra_value_low)} to "
-                    f"{signed_money(w.extra_value_high)}."))
+        out.append(("Won value against today's split", fmt.signed_about_money(w.extra_value),
+                    "Likely range: "
+                    f"{with_range(w.extra_value, w.extra_value_low, w.extra_value_high, True)}."))
     return out
 
 
@@ -428,7 +408,7 @@ def what_if_table(rec: Recommendation, w: WhatIf) -> pd.DataFrame:
             "Recommended share": [fmt.pct(recommended[c], 1) for c in df["channel"]],
             "A week": [per_week(m, h) for m, h in zip(df["money"], df["hours"], strict=True)],
             "Wins expected (may happen)": [
-                f"{m:.1f} ({fmt.count(lo)} to {fmt.count(hi)})" for m, lo, hi in
+                f"{fmt.about_count(m)} ({fmt.about_count_range(lo, hi)})" for m, lo, hi in
                 zip(df["expected_wins"], df["expected_wins_low"], df["expected_wins_high"],
                     strict=True)],
             f"Against today's split ({interval_words(rec)})": [
@@ -494,7 +474,7 @@ def decision_title(row: pd.Series) -> str:
 
 def decision_verdict(row: pd.Series, channels: pd.DataFrame) -> str:
     """Did the forecast hold? In words, with the weeks to go while the leads are young."""
-    forecast = (f"{row['forecast_wins']:.1f} wins forecast (roughly "
+    forecast = (f"about {fmt.about_count(row['forecast_wins'])} wins forecast (roughly "
                 f"{fmt.count(row['forecast_low_sum'])} to {fmt.count(row['forecast_high_sum'])})")
     actual = int(row["actual_wins"])
     as_of = channels["as_of_date"].iloc[0] if len(channels) else None
@@ -542,7 +522,7 @@ def decision_table(channels: pd.DataFrame) -> pd.DataFrame:
                 f"{fmt.count(a)} / {f:.0f}" for a, f in
                 zip(channels["actual_leads"], channels["forecast_leads"], strict=True)],
             "Wins: so far / forecast (range)": [
-                f"{fmt.count(a)} / {m:.1f} ({fmt.count(lo)} to {fmt.count(hi)})"
+                f"{fmt.count(a)} / about {fmt.about_count(m)} ({fmt.about_count_range(lo, hi)})"
                 for a, m, lo, hi in zip(channels["actual_wins"], channels["forecast_wins"],
                                         channels["forecast_low"], channels["forecast_high"],
                                         strict=True)],
@@ -562,7 +542,7 @@ def weekly_table(weekly: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFram
             "Spent": [per_week(m, h) if fmt.finite(m) or fmt.finite(h) else "no spend data"
                       for m, h in zip(weekly["actual_money"], weekly["actual_hours"],
                                       strict=True)],
-            "Leads: forecast": [f"{v:.1f}" for v in weekly["forecast_leads"]],
+            "Leads: forecast": [f"about {fmt.about_count(v)}" for v in weekly["forecast_leads"]],
             "Leads": [fmt.count(v) for v in weekly["actual_leads"]],
             "Won so far": [fmt.count(v) for v in weekly["won_so_far"]],
         }
@@ -787,9 +767,9 @@ def method_text(s: Settings) -> str:
   customers, what a lead cost (money, plus hours at your hourly rate, plus fixed costs), and
   what a won deal was worth. From these it works out what a dollar brings in each channel.
 - **How sure it is.** Each of those numbers is uncertain, so it tries {s.draws:,} plausible
-  versions of every channel. How often a channel comes out best decides where money should go
-  (Thompson sampling). Every forecast shows a {fmt.pct(s.interval)} interval: the true effect
-  should fall inside it about {round(10 * s.interval)} times in 10.
+  versions of every channel. How often a channel comes out best decides where money should go.
+  Every forecast shows a likely range: the true effect should fall inside it about
+  {round(10 * s.interval)} times in 10.
 - **Small steps.** In one plan a channel gains or loses at most {fmt.pct(s.max_change)} of the
   budget, is never cut below {fmt.pct(s.min_share)} (so it keeps producing evidence), grows
   to at most {s.max_growth or 1:g} times its usual share, moves only when it is at least

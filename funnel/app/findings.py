@@ -100,6 +100,6 @@ def action_sentence(result: dict) -> str:
         return ""
     ratio = (a["conversion_rate"] / b["conversion_rate"]) if b["conversion_rate"] else None
     times = f"{ratio:.1f}x the rate of" if ratio and ratio >= 1.5 else "better than"
-    return (f"{a['label']} leads close at {times} {b['label'].lower()} leads: worth asking "
-            f"whether time spent on {b['label'].lower()} would bring more customers through "
-            f"{a['label'].lower()}.")
+    return (f"{a['label']} leads close at {times} {fmt.in_sentence(b['label'])} leads: worth "
+            f"asking whether time spent on {fmt.in_sentence(b['label'])} would bring more "
+            f"customers through {fmt.in_sentence(a['label'])}.")

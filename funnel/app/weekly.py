@@ -40,10 +40,31 @@ def files(_pack: weekly.WeeklyPack, db: str, rev: int, week: str) -> dict[str, b
     }
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _pdf(_pack: weekly.WeeklyPack, db: str, rev: int, week: str) -> bytes:
+    return weekly_export.pdf_bytes(_pack)
+
+
+def pdf_maker(pack: weekly.WeeklyPack, db: str, rev: int, week: str):
+    """What the PDF button calls when clicked (and only then: printing takes chromium a few
+    seconds), or None when this machine has no chromium to print with."""
+    if not weekly_export.pdf_available():
+        return None
+    return lambda: _pdf(pack, db, rev, week)
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def figures(_pack: weekly.WeeklyPack, db: str, rev: int, week: str) -> dict[str, dict]:
     # built once per pack: a rerun (the week picker, a download) redraws them from the cache
     return {title: fig.to_dict() for title, fig in weekly_export.figures(_pack).items()}
+
+
+def advice_cells(pack: weekly.WeeklyPack):
+    """The advice table for ``st.table``, whose cells are Markdown: every cell plain text."""
+    from funnel.safe_text import md_text
+    from funnel.weekly import tables
+
+    return tables.advice_table(pack).map(md_text)
 
 
 def week_label(week: str, default: str | None) -> str:

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from funnel import format as fmt
 from funnel.cli.common import iso_date
 from funnel.errors import UsageError
 from funnel.safe_text import md_text
@@ -279,28 +280,25 @@ def render_markdown(rec, what_if=None, scored=None, decision_id: int | None = No
     file links, loads or styles anything where the note is pasted."""
     s = rec.settings
     cur = s.currency
-    as_of = f" (data as of {rec.as_of})" if rec.as_of else ""
+    as_of = f" (data as of {fmt.date(rec.as_of)})" if rec.as_of else ""
     lines = [f"# Where next week's money and hours go{as_of}", ""]
     lines.append(
-        f"Budget a week: {_money(rec.pool_money, cur)} and {rec.pool_hours:.1f} hours "
-        f"({_money(rec.pool, cur)} in all, hours at {_money(s.hourly_rate, cur)}). Forecasts "
-        f"count the eventual wins of {s.forecast_weeks} weeks of leads, "
-        f"{s.interval:.0%} intervals."
+        f"Budget a week: {fmt.money(rec.pool_money, currency=cur)} and {rec.pool_hours:.1f} "
+        f"hours ({fmt.money(rec.pool, currency=cur)} in all, hours at "
+        f"{fmt.money(s.hourly_rate, currency=cur)}). Forecasts count the eventual wins of "
+        f"{s.forecast_weeks} weeks of leads; each range holds the "
+        f"outcome {round(10 * s.interval)} times in 10."
     )
     lines += ["", f"**{_cell(rec.summary)}**", ""]
-    lines += [
-        f"| Channel | Now a week | Recommended a week | Share | Extra wins ({s.forecast_weeks} "
-        f"weeks, {s.interval:.0%}) |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for c in sorted(rec.channels, key=lambda c: -c.recommended_share):
-        lines.append(
-            f"| {_cell(c.label)} | {_amount(c.current_money, c.current_hours, cur)} | "
-            f"{_amount(c.recommended_money, c.recommended_hours, cur)} | "
-            f"{_pct(c.current_share)} -> {_pct(c.recommended_share)} | "
-            f"{_wins(c.expected_extra_wins, c.expected_extra_wins_low, c.expected_extra_wins_high)}"
-            " |"
-        )
+    header = ["Channel", "Now a week", "Recommended a week", "Share",
+              f"Extra wins ({s.forecast_weeks} weeks of leads, likely range)"]
+    rows = [[_cell(c.label), fmt.money_and_hours(c.current_money, c.current_hours, cur, short=True),
+             fmt.money_and_hours(c.recommended_money, c.recommended_hours, cur, short=True),
+             f"{fmt.pct(c.current_share)} → {fmt.pct(c.recommended_share)}",
+             fmt.more_or_fewer(c.expected_extra_wins, c.expected_extra_wins_low,
+                               c.expected_extra_wins_high, noun="")]
+            for c in sorted(rec.channels, key=lambda c: -c.recommended_share)]
+    lines += fmt.md_table(header, rows)
     lines += ["", "## Why, and what would change it", ""]
     order = {"gain": 0, "cut": 1, "hold": 2, "too_few_leads": 3, "locked": 4}
     for c in sorted(rec.channels, key=lambda c: (order.get(c.status, 9), -c.current_share)):
@@ -309,15 +307,15 @@ def render_markdown(rec, what_if=None, scored=None, decision_id: int | None = No
     if what_if is not None:
         lines += ["", "## Your plan", "", _cell(what_if.sentence), ""]
         for row in what_if.channels.sort_values("share", ascending=False).itertuples():
-            lines.append(f"- {_cell(row.label)}: {_pct(row.share)} "
-                         f"({_amount(row.money, row.hours, cur)} a week), "
-                         f"{row.expected_wins:.1f} wins expected "
-                         f"({row.expected_wins_low:.0f}-{row.expected_wins_high:.0f})")
+            span = fmt.about_count_range(row.expected_wins_low, row.expected_wins_high)
+            cost = fmt.money_and_hours(row.money, row.hours, cur, short=True)
+            lines.append(f"- {_cell(row.label)}: {fmt.pct(row.share)} ({cost} a week), about "
+                         f"{fmt.about_count(row.expected_wins)} wins expected ({span})")
     fitted = [c for c in rec.channels if c.response_curve.fitted]
     lines += ["", "## Response curves", ""]
     if fitted:
         lines += [f"- {_cell(c.label)}: {_cell(c.response_curve.note)}" for c in fitted]
-    others = [c.label.lower() for c in rec.channels if not c.response_curve.fitted]
+    others = [fmt.in_sentence(c.label) for c in rec.channels if not c.response_curve.fitted]
     if others:
         lines.append(f"- {_cell(', '.join(others))}: the data does not allow a response curve "
                      "(too few weeks, spend that hardly varied, or leads that did not follow "
@@ -338,34 +336,11 @@ def render_markdown(rec, what_if=None, scored=None, decision_id: int | None = No
             for r in scored[(scored["decision_id"] == row.decision_id) & scored["is_scored"]
                             ].itertuples():
                 lines.append(f"  - {_cell(r.sentence)}")
-    lines += ["", f"Method and limits: docs/ALLOCATION.md (seed {s.seed}, {s.draws:,} draws)."]
+    lines += ["", "How this is worked out, and its limits: docs/ALLOCATION.md (each number comes "
+              f"from {s.draws:,} simulated futures, the same ones every run)."]
     return "\n".join(lines)
 
 
 def _cell(text: str) -> str:
     """Text for the Markdown note, shown as typed (one line; ``|`` kept out of the tables)."""
     return md_text(text)
-
-
-def _amount(money: float, hours: float, cur: str) -> str:
-    parts = []
-    if hours >= 0.05:
-        parts.append(f"{hours:.1f} h")
-    if money >= 0.5 or not parts:
-        parts.append(_money(money, cur))
-    return " + ".join(parts)
-
-
-def _money(x: float, cur: str) -> str:
-    return f"{cur}{x:,.0f}"
-
-
-def _pct(x: float) -> str:
-    value = 100 * x
-    return f"{value:.1f}%" if 0 < value < 10 else f"{value:.0f}%"
-
-
-def _wins(mean: float, low: float, high: float) -> str:
-    if abs(mean) < 0.05 and abs(low) < 0.05 and abs(high) < 0.05:
-        return "0"
-    return f"{mean:+.1f} ({low:+.1f} to {high:+.1f})"

@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from funnel import format as fmt
 from funnel.cli.common import iso_date, open_store, pairs
 from funnel.errors import IngestError, UsageError
 
@@ -100,18 +101,21 @@ def _describe(r) -> str:
         f"  read {r.read:,} = loaded {r.loaded:,} + rejected {r.rejected:,} "
         f"+ duplicate {r.duplicate:,}"
         + (f"; {r.warnings:,} cells read as unknown (warnings below)" if r.warnings else ""),
-        "  columns: " + (", ".join(f"{f} <- {c!r}" for f, c in r.mapping.items()) or "none"),
+        "  columns: " + (", ".join(f"{_field(f)} <- {c!r}" for f, c in r.mapping.items())
+                         or "none"),
     ]
     if r.date_formats:
         lines.append(
-            "  dates read as: " + ", ".join(f"{f} {fam}" for f, fam in r.date_formats.items())
+            "  dates read as: " + ", ".join(f"{_field(f)}: {fam}"
+                                            for f, fam in r.date_formats.items())
         )
     if r.yes_no_outcome:
         lines.append("  outcome: a yes/no column alone: 'no' read as "
                      + ("still open" if r.no_means_open else
                         "lost (--no-means-open reads it as still open)"))
     for u in r.unmapped:
-        what = "counted as stage 'new'" if u["kind"] == "stage" else f"kept as '{u['stored_as']}'"
+        what = (f"counted as stage '{fmt.stage_label('new')}'" if u["kind"] == "stage" else
+                f"kept as '{fmt.channel_label(u['stored_as'])}'")
         lines.append(
             f"  unmapped {u['kind']} value {u['raw_value']!r} ({u['leads']:,} leads, "
             f"{what} until you map it)"
@@ -161,3 +165,10 @@ def _fix_option(fix) -> str:
 def _with_fixes(fixes) -> str:
     text = fix_text(fixes)
     return f"\n  {text}" if text else ""
+
+
+def _field(name: str) -> str:
+    """A canonical field in words ('Date the lead came in'), as the Upload page names it."""
+    from funnel.ingest.mapping import FIELD_LABELS
+
+    return FIELD_LABELS.get(name, fmt.humanize(name))

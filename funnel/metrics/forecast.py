@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from funnel import format as fmt
 from funnel.metrics import stats
 from funnel.metrics.filters import filter_params
 from funnel.store import connection as store
@@ -155,8 +156,10 @@ def build(
         chances, stages = _by_days(deals, outcomes, result["horizons"], rng, draws, notes)
     if chances is None:
         return result
-    stages["channel_label"] = stages["channel"].map(lambda c: channel_words.get(c, c))
-    stages["stage_label"] = stages["stage"].map(lambda s: stage_words.get(s, s))
+    # a channel kept as its own has its slug for label: named in words, never by the slug
+    stages["channel_label"] = stages["channel"].map(
+        lambda c: fmt.channel_label(c, channel_words.get(c)))
+    stages["stage_label"] = stages["stage"].map(lambda s: stage_words.get(s) or fmt.stage_label(s))
     stages["basis_words"] = stages["basis"].map(BASIS_WORDS)
     result["stages"] = stages[STAGE_COLUMNS]
     result["totals"] = pd.concat(
@@ -387,7 +390,7 @@ def _totals(h: Horizon, deals: pd.DataFrame, chance: dict, channel_words: dict,
             "horizon": h.key, "horizon_words": h.words, "horizon_end": h.end,
             "channel": channel,
             "channel_label": (ALL_CHANNELS if channel is None
-                              else channel_words.get(channel, channel)),
+                              else fmt.channel_label(channel, channel_words.get(channel))),
             "open_deals": int(n[mask].sum()),
             "expected_wins": float(expected[mask].sum()),
             "wins_low": float(np.quantile(total_wins, low_q)),

@@ -9,12 +9,13 @@ Definitions in plain words: ``docs/METRICS.md``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 import duckdb
 import pandas as pd
 
-from funnel import synonyms
+from funnel import format as fmt
 from funnel.metrics import stage_time, stats
 from funnel.metrics.filters import DateLike, Names, filter_params
 from funnel.store import connection as store
@@ -35,7 +36,22 @@ LOST_REASON_MIN_LEADS = 2
 
 
 def _fetch(con: duckdb.DuckDBPyConnection, name: str, start, end, channels, owners):
-    return store.fetch_df(con, f"metrics/{name}", filter_params(start, end, channels, owners))
+    return _worded(store.fetch_df(con, f"metrics/{name}",
+                                  filter_params(start, end, channels, owners)))
+
+
+_SLUG = re.compile(r"[a-z0-9]+(_[a-z0-9]+)*")
+
+
+def _worded(df: pd.DataFrame) -> pd.DataFrame:
+    """A channel kept as its own named in words in the label columns (one place for all)."""
+    return fmt.worded_labels(df)
+    for column in ("label", "channel_label"):
+        if column in df.columns:
+            df[column] = [lab if fmt.is_missing(lab) or fmt.is_missing(ch) else
+                          fmt.channel_label(ch, lab)
+                          for ch, lab in zip(df["channel"], df[column], strict=True)]
+    return df
 
 
 def leads_by_channel(con, start=None, end=None, channels=None, owners=None) -> pd.DataFrame:
@@ -100,8 +116,8 @@ def lost_reasons(
     lost_at_position, lost_leads.
     """
     params = filter_params(start, end, channels, owners)
-    return store.fetch_df(con, "metrics/lost_reasons",
-                          {**params, "top": int(top), "min_leads": int(min_leads)})
+    return _worded(store.fetch_df(con, "metrics/lost_reasons",
+                                  {**params, "top": int(top), "min_leads": int(min_leads)}))
 
 
 # The drill-down shows this many leads at most (its CSV holds them all up to DRILL_CSV_LIMIT).
@@ -131,7 +147,11 @@ def leads_behind(
               "lost_reason": lost_reason, "no_reason": bool(no_reason),
               "other_than": None if other_than is None else [str(w) for w in other_than],
               "limit": int(limit)}
-    return store.fetch_df(con, "metrics/leads_behind", params)
+    behind = store.fetch_df(con, "metrics/leads_behind", params)
+    # its channel column holds the label already: a raw channel's slug said in words
+    behind["channel"] = [fmt.humanize(c) if isinstance(c, str) and _SLUG.fullmatch(c) else c
+                         for c in behind["channel"]]
+    return behind
 
 
 def funnel_by_channel(con, start=None, end=None, channels=None, owners=None) -> pd.DataFrame:
@@ -236,7 +256,12 @@ def filter_options(con, start=None, end=None, channels=None, owners=None) -> pd.
     Columns: channels (list, by leads descending), channel_labels (parallel list), owners
     (list), min_created, max_created. One row.
     """
-    return store.fetch_df(con, "metrics/filter_options")
+    options = store.fetch_df(con, "metrics/filter_options")
+    options["channel_labels"] = [[fmt.channel_label(c, lab) for c, lab in zip(chs, labs,
+                                                                              strict=True)]
+                                 for chs, labs in zip(options["channels"],
+                                                      options["channel_labels"], strict=True)]
+    return options
 
 
 def head_to_head(
@@ -260,17 +285,13 @@ def head_to_head(
     def side(channel: str) -> tuple[int, int, str]:
         if channel in conv.index:
             row = conv.loc[channel]
-            return int(row["won"]), int(row["leads"]), str(row["label"])
-        return 0, 0, _label(channel)
+            return int(row["won"]), int(row["leads"]), fmt.channel_label(channel, row["label"])
+        return 0, 0, fmt.channel_label(channel)
 
     won_a, leads_a, label_a = side(a)
     won_b, leads_b, label_b = side(b)
     result = stats.head_to_head(won_a, leads_a, won_b, leads_b, label_a, label_b, seed=seed)
     return {"channel_a": a, "channel_b": b, **result}
-
-
-def _label(channel: str) -> str:
-    return synonyms.CHANNELS.get(channel, (None, channel))[1]
 
 
 Metric = Callable[..., pd.DataFrame]

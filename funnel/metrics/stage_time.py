@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from funnel import format as fmt
 from funnel.metrics import stats
 from funnel.metrics.filters import filter_params
 from funnel.store import connection as store
@@ -34,8 +35,8 @@ def time_in_stage_rows(con, start=None, end=None, channels=None, owners=None) ->
     stay ended: False = still there at the as-of date), moved_on (it ended at a later stage,
     not lost), leads.
     """
-    return store.fetch_df(con, "metrics/time_in_stage_rows",
-                          filter_params(start, end, channels, owners))
+    return fmt.worded_labels(store.fetch_df(con, "metrics/time_in_stage_rows",
+                                            filter_params(start, end, channels, owners)))
 
 
 def time_in_stage(
@@ -111,8 +112,8 @@ def open_leads_waiting(con, start=None, end=None, channels=None, owners=None) ->
     leads whose days at the stage are known), at_least_at_stage (first seen there: their days
     at the stage are a lower bound), median_days_at_stage, longest_days_at_stage (over both).
     """
-    return store.fetch_df(con, "metrics/open_leads_waiting",
-                          filter_params(start, end, channels, owners))
+    return fmt.worded_labels(store.fetch_df(con, "metrics/open_leads_waiting",
+                                            filter_params(start, end, channels, owners)))
 
 
 def longest_waits(waiting: pd.DataFrame) -> pd.DataFrame:

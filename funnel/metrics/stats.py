@@ -14,6 +14,8 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from funnel import format as fmt
+
 Z95 = 1.959964  # 97.5th percentile of the standard normal: a two-sided 95% interval
 
 # A channel's or an owner's conversion is judged on this many leads or more; fewer: "too few
@@ -315,42 +317,30 @@ def _extra_leads(won_a, leads_a, won_b, leads_b, p_now) -> tuple[int | None, int
     return extra_a, extra_b, True
 
 
-def _pct(x: float | None) -> str:
-    if x is None:
-        return "n/a"
-    value = 100 * x
-    return f"{value:.1f}%" if 0 < value < 1 else f"{value:.0f}%"
-
-
-def _range(low: float | None, high: float | None) -> str:
-    if low is None or high is None:
-        return "n/a"
-    return f"{_pct(low)[:-1]}-{_pct(high)}"
-
-
 def head_to_head_sentence(result: dict) -> str:
-    """One plain sentence, e.g. "Referral converts 31% (26-36%) vs cold call 4% (2-6%); 99.9%
-    likely better." followed, when not yet settled, by the extra leads needed."""
+    """One plain sentence, e.g. "Referral converts 31% (26–36%) vs cold call 4% (2–6%); it is
+    almost certain that referral is better." followed, when not yet settled, by the extra leads
+    needed. The chance is said in words (:func:`funnel.format.chance_words`)."""
     a, b = result["a"], result["b"]
-    missing = [side["label"].lower() for side in (a, b) if not side["leads"]]
+    missing = [fmt.in_sentence(side["label"]) for side in (a, b) if not side["leads"]]
     if missing:
         return f"No {' or '.join(missing)} leads in this period: nothing to compare."
     p = result["p_a_better"]
-    text = (f"{a['label']} converts {_pct(a['conversion_rate'])} "
-            f"({_range(a['ci_low'], a['ci_high'])}) vs {b['label'].lower()} "
-            f"{_pct(b['conversion_rate'])} ({_range(b['ci_low'], b['ci_high'])}); ")
-    if p >= 0.5:
-        text += f"{_certainty(p)} likely better."
+    text = (f"{a['label']} converts {fmt.pct(a['conversion_rate'])} "
+            f"({fmt.pct_range(a['ci_low'], a['ci_high'])}) vs {fmt.in_sentence(b['label'])} "
+            f"{fmt.pct(b['conversion_rate'])} ({fmt.pct_range(b['ci_low'], b['ci_high'])}); ")
+    if 0.4 <= p <= 0.6:
+        text += "too close to call."
+    elif p > 0.5:
+        text += fmt.chance_that(p, f"{fmt.in_sentence(a['label'])} is better") + "."
     else:
-        text += f"{_certainty(1 - p)} likely that {b['label'].lower()} is better."
+        text += fmt.chance_that(1 - p, f"{fmt.in_sentence(b['label'])} is better") + "."
     if result["extra_leads_a"] == 0:
         return text
     if not result["reachable"]:
         return text + " At these rates no realistic number of extra leads would settle it."
-    return (text + f" About {result['extra_leads_a']:,} more {a['label'].lower()} and "
-            f"{result['extra_leads_b']:,} more {b['label'].lower()} leads would make it "
-            f"{CERTAINTY:.0%} certain, if the rates hold.")
-
-
-def _certainty(p: float) -> str:
-    return ">99.9%" if p > 0.999 else f"{100 * p:.1f}%"
+    return (text + f" About {fmt.about_count(fmt.round_figures(result['extra_leads_a']))} more "
+            f"{fmt.in_sentence(a['label'])} and "
+            f"{fmt.about_count(fmt.round_figures(result['extra_leads_b']))} more "
+            f"{fmt.in_sentence(b['label'])} leads would make it {CERTAINTY:.0%} certain, if the "
+            "rates hold.")

@@ -1,6 +1,7 @@
-"""The weekly pack as files to take away: one self-contained HTML page (plotly inlined, opens
-offline), a Markdown summary for notes or chat, CSVs of its tables, and a PDF printed by the
-Debian chromium. Pure functions of a :class:`funnel.weekly.pack.WeeklyPack`; no Streamlit.
+"""The weekly pack as files to take away: one self-contained HTML page (static SVG charts, no
+script: it opens offline and stays small), a Markdown summary for notes or chat, CSVs of its
+tables, and a PDF printed by the Debian chromium. Pure functions of a
+:class:`funnel.weekly.pack.WeeklyPack`; no Streamlit.
 
 Every table cell written here goes through :func:`funnel.safe_text.neutralise` (formula
 injection); no personal data is in the pack to begin with (CRM id, channel, owner only). Words
@@ -27,7 +28,7 @@ from funnel import charts
 from funnel import format as fmt
 from funnel.safe_text import label_text, md_text, neutralise
 from funnel.weekly import pack as weekly
-from funnel.weekly import tables
+from funnel.weekly import svg, tables
 from funnel.weekly.checks import ALPHA
 from funnel.weekly.pack import METRIC_LABELS, WeeklyPack
 
@@ -38,7 +39,6 @@ CHROMIUM_FLAGS = [
     "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw",
     "--virtual-time-budget=15000", "--window-size=1168,1000",
 ]
-PLOTLY_CONFIG = {"displayModeBar": False, "responsive": True}
 INK = "#262730"
 MUTED = "#6b7280"
 BAND = "#d9dde3"
@@ -107,7 +107,9 @@ def figures(pack: WeeklyPack) -> dict[str, go.Figure]:
     if leads["band_high"].notna().any():
         out["New leads by channel against their normal range"] = leads_against_band(pack)
     if len(pack.trend):
-        out[f"The last {len(pack.trend)} weeks, all channels"] = trend(pack)
+        title = (f"The last {len(pack.trend)} weeks, all channels" if len(pack.trend) > 1
+                 else "This week, all channels")
+        out[title] = trend(pack)
     return out
 
 
@@ -125,8 +127,7 @@ def headline(pack: WeeklyPack) -> list[tuple[str, str, str]]:
                         "the files give no date the leads were won"))
             continue
         value = weekly.value_text(metric, row["this_week"])
-        average = weekly.mean_text(metric, row["trailing_mean"])
-        note = f"{len(_base(pack, metric))}-week average {average}; {_short_verdict(row)}"
+        note = _average_note(pack, metric, row)
         if metric == "close_rate" and not fmt.is_missing(row["this_week_closed"]):
             note = f"won of {fmt.count(row['this_week_closed'])} closed; {note}"
         out.append((METRIC_LABELS[metric], value, note))
@@ -140,6 +141,18 @@ def headline(pack: WeeklyPack) -> list[tuple[str, str, str]]:
 
 def _base(pack: WeeklyPack, metric: str) -> list:
     return pack.baseline_weeks if metric == "leads" else pack.closing_baseline_weeks
+
+
+def _average_note(pack: WeeklyPack, metric: str, row: pd.Series) -> str:
+    """'4-week average 96.8; within normal variation', or, with no week before to compare
+    with, what there is instead."""
+    weeks = len(_base(pack, metric))
+    if pack.one_week:
+        return "one week of data so far: nothing to compare with yet"
+    if not weeks:
+        return "no earlier week old enough to compare with yet"
+    average = weekly.mean_text(metric, row["trailing_mean"])
+    return f"{weeks}-week average {average}; {_short_verdict(row)}"
 
 
 def _short_verdict(row: pd.Series) -> str:
@@ -160,22 +173,25 @@ def tests_note(pack: WeeklyPack) -> list[str]:
     band = f"{100 * (1 - ALPHA):.0f}%"
     checks = len(pack.changes[pack.changes["status"].isin(["flagged", "normal"])])
     expected = checks * ALPHA
+    alarms = ("about one false alarm in two weeks" if 0.3 <= expected < 0.75 else
+              f"about {fmt.about_count(expected)} false alarm"
+              f"{'' if fmt.about_count(expected) == '1' else 's'} a week")
     lines = [
         f"A change is flagged only when it falls outside its normal range: the {band} of values "
         "an ordinary week lands in, given the weeks before. Everything else is within normal "
         f"variation, however it looks next to last week. This pack makes {checks} checks, so "
-        f"about {expected:.1f} false alarm{'s' if round(expected, 1) != 1 else ''} a week is "
-        "expected by chance.",
+        f"{alarms} is to be expected by chance.",
         f"New leads and deals won: {weekly.TESTS['leads']}.",
-        f"Close rate (won of deals won or lost this week): {weekly.TESTS['close_rate']}.",
+        f"Close rate (won of the deals won or lost this week): {weekly.TESTS['close_rate']}.",
         f"Won value: {weekly.TESTS['won_value']}.",
     ]
     lumpy = pack.changes[pack.changes["dispersion"] > 1]
     if len(lumpy):
-        names = ", ".join(f"{r.label} ({r.metric_label.lower()}, ×{r.dispersion:.1f})"
+        names = ", ".join(f"{r.label} ({r.metric_label.lower()})"
                           for r in lumpy.itertuples(index=False))
-        lines.append("Lumpy series, whose weekly counts swung more than chance alone over the "
-                     f"last {weekly.TREND_WEEKS} weeks, get a band widened to match: {names}.")
+        lines.append("Some numbers swung more than luck alone over the last "
+                     f"{weekly.TREND_WEEKS} weeks (a trade show, a campaign): their normal range "
+                     f"is widened to match: {names}.")
     if len(pack.closing_baseline_weeks) < len(pack.baseline_weeks):
         lines.append("Wins, close rate and won value compare with fewer weeks: the first weeks "
                      "of data miss the wins of leads created before it starts.")
@@ -183,6 +199,32 @@ def tests_note(pack: WeeklyPack) -> list[str]:
                  "created; the conversion of this week's new leads is not judged here (they are "
                  "days old): see the Sales page.")
     return lines
+
+
+def head_to_head_title(pack: WeeklyPack) -> str:
+    """'Referral against cold call' (the Sales page's pair), or 'Head to head'."""
+    h = pack.head_to_head
+    if h is None:
+        return "Head to head"
+    return f"{h['a']['label']} against {fmt.in_sentence(h['b']['label'])}"
+
+
+def head_to_head_lines(pack: WeeklyPack) -> list[str]:
+    """The head-to-head finding and where it comes from."""
+    h = pack.head_to_head
+    if h is None:
+        return ["Head to head needs at least two channels with leads."]
+    return [h["sentence"],
+            f"Every lead that came in up to {fmt.date(h['up_to'])}, as on the Sales page's head "
+            "to head with no dates picked."]
+
+
+def advice_lines(pack: WeeklyPack) -> tuple[str, list[tuple[str, str, str, str]]]:
+    """The allocation advice: its summary, and per channel it moves (name, to do, why, what
+    would change it)."""
+    if pack.advice is None:
+        return "No allocation advice.", []
+    return pack.advice.summary, list(pack.advice.moves)
 
 
 def cohort_sentence(pack: WeeklyPack) -> str:
@@ -199,29 +241,42 @@ def cohort_sentence(pack: WeeklyPack) -> str:
 
 
 def render_markdown(pack: WeeklyPack) -> str:
-    """A summary to paste into meeting notes or a chat: headline, what moved, what to decide,
-    the tables."""
+    """A summary to paste into meeting notes or a chat: headline, what moved, what to decide
+    (the head to head, the allocation advice, the last decision), the tables."""
     out = [f"# {pack.title}", "", subtitle(pack), ""]
     out += [f"- **{what}: {value}** ({note})" for what, value, note in headline(pack)]
     out += ["", "## What moved", ""]
     # the pack's sentences name channels and owners as the files spell them: plain text
-    out += [f"- {md_text(s)}" for s in pack.moved] or ["- Nothing moved beyond normal variation."]
+    out += [f"- {md_text(s)}" for s in pack.moved] or [f"- {nothing_moved(pack)}"]
     out += ["", "## To decide today", ""]
     out += [f"- {md_text(s)}" for s in pack.agenda]
+    out += ["", f"## {md_text(head_to_head_title(pack))}", ""]
+    out += [md_text(line) + "\n" for line in head_to_head_lines(pack)]
+    summary, moves = advice_lines(pack)
+    out += ["## Where next week's money and hours go", "", md_text(summary), ""]
+    out += [f"- **{md_text(name)}** ({to_do.lower()}): {md_text(why)} *What would change it:* "
+            f"{md_text(change)}" for name, to_do, why, change in moves]
+    out += ["", "## Last meeting's decisions", ""]
+    if len(pack.decisions):
+        out += [*_md_table(tables.decisions_table(pack)), ""]
+    if pack.decisions_note:
+        out += [md_text(pack.decisions_note)]
     out += ["", "## New leads by channel", "", *_md_table(tables.leads_table(pack)), "",
             cohort_sentence(pack)]
     out += ["", "## Deals won by channel", "", *_md_table(tables.sales_table(pack))]
     out += ["", "## Open pipeline by temperature", "", *_md_table(tables.pipeline_table(pack))]
     out += ["", f"## Oldest hot deals ({fmt.count(pack.hot_total)} in all)", ""]
     out += _md_table(tables.hot_leads_table(pack)) if len(pack.hot_leads) else ["No hot deals."]
-    out += ["", "## Last meeting's decisions", ""]
-    if len(pack.decisions):
-        out += [*_md_table(tables.decisions_table(pack)), ""]
-    if pack.decisions_note:
-        out += [md_text(pack.decisions_note)]
     out += ["", "## How to read this", ""]
     out += [f"- {md_text(s)}" for s in tests_note(pack)]
     return "\n".join(out).rstrip() + "\n"
+
+
+def nothing_moved(pack: WeeklyPack) -> str:
+    """What 'What moved' says when nothing did."""
+    if pack.one_week:
+        return "Nothing to compare with yet: this is the first week of data."
+    return "Nothing moved beyond normal variation."
 
 
 def _cell(value: object) -> str:
@@ -230,17 +285,13 @@ def _cell(value: object) -> str:
 
 
 def _md_table(df: pd.DataFrame) -> list[str]:
-    def cell(value: object, from_files: bool = False) -> str:
-        text = _cell(value)
-        return md_text(text) if from_files else text.replace("|", "\\|")
-
-    right = [_is_numeric_column(df[c]) for c in df.columns]
+    """A display table as Markdown (:func:`funnel.format.md_table`): the files' words escaped
+    as plain text, every cell neutralised against formula injection."""
     words = [c in tables.FROM_FILES for c in df.columns]  # the files' words: plain text
-    out = ["| " + " | ".join(cell(c) for c in df.columns) + " |",
-           "| " + " | ".join("---:" if r else "---" for r in right) + " |"]
-    out += ["| " + " | ".join(cell(v, w) for v, w in zip(row, words, strict=True)) + " |"
+    rows = [[md_text(_cell(v)) if w else _cell(v) for v, w in zip(row, words, strict=True)]
             for row in df.itertuples(index=False, name=None)]
-    return out
+    return fmt.md_table([str(c) for c in df.columns], rows,
+                        [_is_numeric_column(df[c]) for c in df.columns])
 
 
 def _is_numeric_column(series: pd.Series) -> bool:
@@ -255,8 +306,8 @@ def _is_numeric_column(series: pd.Series) -> bool:
 
 
 def render_html(pack: WeeklyPack, charts_included: bool = True) -> str:
-    """One self-contained page: inline CSS, plotly.js inlined once (so it opens offline), no
-    link or resource outside the file."""
+    """One self-contained page: inline CSS and static SVG charts (:mod:`funnel.weekly.svg`), no
+    script, no link or resource outside the file: it opens offline and weighs kilobytes."""
     parts = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
              f"<title>{html.escape(pack.title)}</title>", f"<style>{_CSS}</style>",
@@ -269,22 +320,27 @@ def render_html(pack: WeeklyPack, charts_included: bool = True) -> str:
                      f'<div class="value">{html.escape(value)}</div>'
                      f'<div class="note">{html.escape(note)}</div></div>')
     parts.append("</section>")
-    moved = pack.moved or ["Nothing moved beyond normal variation this week."]
+    moved = pack.moved or [nothing_moved(pack)]
     parts += ['<section class="two">',
               '<div><h2>What moved</h2>', _html_list(moved), "</div>",
               '<div><h2>To decide today</h2>', _html_list(pack.agenda), "</div>",
               "</section>"]
+    parts.append(f"<section><h2>{html.escape(head_to_head_title(pack))}</h2>"
+                 + "".join(f"<p>{html.escape(line)}</p>" for line in head_to_head_lines(pack))
+                 + "</section>")
+    summary, moves = advice_lines(pack)
+    advice = _html_table(tables.advice_table(pack)) if moves else ""
+    parts.append("<section><h2>Where next week's money and hours go</h2>"
+                 f"<p>{html.escape(summary)}</p>{advice}</section>")
+    decisions = _html_table(tables.decisions_table(pack)) if len(pack.decisions) else ""
+    note = f"<p>{html.escape(pack.decisions_note)}</p>" if pack.decisions_note else ""
+    parts.append(f"<section><h2>Last meeting's decisions</h2>{decisions}{note}</section>")
     if charts_included:
-        figs = figures(pack)
-        if figs:
+        drawn = svg.figures(pack)
+        if drawn:
             parts.append('<section class="charts">')
-            first = True
-            for title, fig in figs.items():
-                div = fig.to_html(full_html=False, include_plotlyjs=first, config=PLOTLY_CONFIG,
-                                  default_width="100%")
-                first = False
-                parts.append(f'<figure><figcaption>{html.escape(title)}</figcaption>{div}'
-                             "</figure>")
+            parts += [f"<figure><figcaption>{html.escape(title)}</figcaption>{picture}</figure>"
+                      for title, picture in drawn.items()]
             parts.append("</section>")
     parts += [_html_section("New leads by channel", tables.leads_table(pack), verdicts=True,
                             after=cohort_sentence(pack)),
@@ -292,9 +348,6 @@ def render_html(pack: WeeklyPack, charts_included: bool = True) -> str:
               _html_section("Open pipeline by temperature", tables.pipeline_table(pack)),
               _html_section(f"Oldest hot deals ({fmt.count(pack.hot_total)} in all)",
                             tables.hot_leads_table(pack), empty="No hot deals.")]
-    decisions = _html_table(tables.decisions_table(pack)) if len(pack.decisions) else ""
-    note = f"<p>{html.escape(pack.decisions_note)}</p>" if pack.decisions_note else ""
-    parts.append(f"<section><h2>Last meeting's decisions</h2>{decisions}{note}</section>")
     parts += ['<footer><h2>How to read this</h2>', _html_list(tests_note(pack)), "</footer>",
               "</main></body></html>"]
     return "\n".join(parts) + "\n"
@@ -428,6 +481,12 @@ class PdfUnavailable(RuntimeError):
 
 def pdf_available() -> bool:
     return Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)
+
+
+def pdf_bytes(pack: WeeklyPack, timeout: float = 90.0) -> bytes:
+    """The PDF as bytes (for a download button): :func:`render_pdf` into a temp folder."""
+    with tempfile.TemporaryDirectory(prefix="funnel-weekly-pdf-") as tmp:
+        return render_pdf(pack, Path(tmp) / "weekly.pdf", timeout).read_bytes()
 
 
 def render_pdf(pack: WeeklyPack, out: Path, timeout: float = 90.0) -> Path:

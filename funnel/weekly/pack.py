@@ -11,11 +11,16 @@ What a week counts (its Monday to Sunday, ISO weeks):
 
 Each is compared with the trailing average of the 4 weeks before (weeks with data only) and
 flagged only when it falls outside its noise band, a range that ordinary weeks stay inside 99
-times in 100 (see :data:`TESTS` and docs/WEEKLY.md):
+times in 100 (see :data:`TESTS`, said for an owner, and docs/WEEKLY.md for the statistics):
 
 - counts (leads, wins): Poisson, the exact conditional test of two Poisson counts;
 - close rate: Beta-binomial, this week's wins of its closed deals against a Beta belief;
 - won value: compound Poisson, a seeded simulation of the number of wins and their values.
+
+The pack also carries the decision the meeting takes (issue 15): the head-to-head of the pair
+the Sales page compares (``funnel.app.findings.default_pair``: referral against cold call when
+both exist) over every lead up to the week's end, the allocation advice on the data up to then
+with what would change it, and the last decision with its score.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ import numpy as np
 import pandas as pd
 
 from funnel import format as fmt
+from funnel.allocation import recommend as allocation
+from funnel.app import findings  # pure (no Streamlit): the pair the Sales page compares
 from funnel.metrics import metrics
 from funnel.store import connection as store
 from funnel.weekly.checks import (
@@ -85,18 +92,23 @@ METRIC_LABELS = {
 _BAND = f"{100 * (1 - ALPHA):.0f}%"
 
 
+# How each check works, in an owner's words (the statistics are in docs/WEEKLY.md: an exact
+# conditional test of two Poisson counts, a Beta-binomial for the close rate, a seeded compound
+# Poisson simulation for won value).
+_COUNT_TEST = (f"this week's count against the average of the {TRAILING_WEEKS} weeks before, "
+               "allowing for the luck that makes counts jump from week to week; the normal "
+               f"range holds {_BAND} of ordinary weeks")
 TESTS = {
-    "leads": f"Poisson: exact conditional test of this week's count against the {TRAILING_WEEKS}"
-    f" weeks before (two-sided, {_BAND} band)",
-    "wins": f"Poisson: exact conditional test of this week's count against the {TRAILING_WEEKS}"
-    f" weeks before (two-sided, {_BAND} band)",
-    "close_rate": "Beta-binomial: this week's wins out of its closed deals against a "
-    f"Beta(1 + won, 1 + lost) belief from the {TRAILING_WEEKS} weeks before (two-sided, "
-    f"{_BAND} band)",
-    "won_value": "Compound Poisson: a number of wins at the rate of the "
-    f"{TRAILING_WEEKS} weeks before, each deal's value drawn from the channel's won deals of the "
-    f"{TREND_WEEKS} weeks before (all channels' when it has fewer than {MIN_DEAL_VALUES}; "
-    f"{VALUE_DRAWS:,} seeded draws, {_BAND} band)",
+    "leads": _COUNT_TEST,
+    "wins": _COUNT_TEST,
+    "close_rate": "this week's wins out of the deals it decided, against the close rate of the "
+    f"{TRAILING_WEEKS} weeks before, allowing for how few deals a week decides; the normal "
+    f"range holds {_BAND} of ordinary weeks",
+    "won_value": f"this week's won value against {VALUE_DRAWS:,} made-up ordinary weeks, each "
+    f"with as many wins as the {TRAILING_WEEKS} weeks before would bring and each win worth "
+    f"what one of the channel's won deals of the {TREND_WEEKS} weeks before was worth (every "
+    f"channel's deals when it has fewer than {MIN_DEAL_VALUES}); the normal range holds "
+    f"{_BAND} of them",
 }
 
 
@@ -109,6 +121,23 @@ CHANGE_COLUMNS = [
 
 
 # --- the pack ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Advice:
+    """The allocation advice in words (``funnel.allocation.recommend``, default settings, the
+    data up to the week's end): its summary and, per channel it moves, what to do, why and what
+    would change it. ``available`` False (with the reason as ``summary``) without spend data."""
+
+    available: bool
+    summary: str
+    moves: tuple[tuple[str, str, str, str], ...] = ()  # (channel words, to do, why, change)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"available": self.available, "summary": self.summary,
+                "moves": [dict(zip(("label", "to_do", "why", "what_would_change"), m,
+                                   strict=True)) for m in self.moves]}
+
 
 
 @dataclass
@@ -132,8 +161,15 @@ class WeeklyPack:
     decisions_note: str
     cohort: dict[str, int]  # this week's new leads: leads, won, lost, open (so far)
     wins_without_date: str | None = None  # metrics.coverage_notes' "wins_by_week" note
+    head_to_head: dict[str, Any] | None = None  # metrics.head_to_head of the Sales page's pair
+    advice: Advice | None = None  # the allocation advice on the data up to the week's end
     moved: list[str] = field(default_factory=list)
     agenda: list[str] = field(default_factory=list)
+
+    @property
+    def one_week(self) -> bool:
+        """True when the data has no week before this one: nothing to compare with yet."""
+        return not self.baseline_weeks
 
     @property
     def title(self) -> str:
@@ -143,7 +179,7 @@ class WeeklyPack:
     def baseline_text(self) -> str:
         """'the 4 weeks before (19 Oct – 15 Nov)'."""
         if not self.baseline_weeks:
-            return "no earlier weeks"
+            return "nothing yet: this is the first week of data"
         first, last = self.baseline_weeks[-1], self.baseline_weeks[0]
         n = len(self.baseline_weeks)
         span = f"{fmt.short_date(first.start)} – {fmt.short_date(last.end)}"
@@ -179,6 +215,8 @@ class WeeklyPack:
             "decisions": _records(self.decisions),
             "decisions_note": self.decisions_note,
             "cohort": dict(self.cohort),
+            "head_to_head": _json(self.head_to_head) if self.head_to_head else None,
+            "advice": self.advice.to_dict() if self.advice else None,
         }
 
 
@@ -239,6 +277,8 @@ def weekly_pack(con, week: str | Week | None = None) -> WeeklyPack:
         # wins are counted in the week they were won: a win the files give no date for is in
         # no week (the whole store: the pack covers every channel and owner)
         wins_without_date=metrics.coverage_notes(metrics.data_coverage(con))["wins_by_week"],
+        head_to_head=_head_to_head(con, chosen),
+        advice=_advice(con, chosen),
     )
     pack.moved = _moved(pack)
     pack.agenda = _agenda(pack)
@@ -427,9 +467,12 @@ def _agenda(pack: WeeklyPack) -> list[str]:
     if not pack.is_complete:
         items.append(f"This week is not over (data to {fmt.date(pack.as_of)}): read its numbers "
                      "as partial; nothing is flagged until it ends.")
+    elif pack.one_week:
+        items.append("This is the first week of data: nothing to compare it with yet, so "
+                     "nothing is flagged. Next week's pack compares with this one.")
     elif flagged.empty:
-        items.append("Nothing moved beyond normal variation: keep the plan; no channel needs a "
-                     "change on this week's numbers alone.")
+        items.append("Nothing moved beyond normal variation: no channel needs a change on this "
+                     "week's numbers alone.")
     else:
         ups = flagged[flagged["direction"] == "up"]
         downs = flagged[flagged["direction"] == "down"]
@@ -440,6 +483,11 @@ def _agenda(pack: WeeklyPack) -> list[str]:
         if len(ups):
             items.append("Find what lifted each rise above and whether it can be repeated: "
                          + _names(ups) + ".")
+    if pack.head_to_head is not None:
+        items.append(head_to_head_text(pack.head_to_head))
+    if pack.advice is not None and pack.advice.available:
+        items.append("Where next week's money and hours go (Allocation): "
+                     + pack.advice.summary[:1].lower() + pack.advice.summary[1:])
     if pack.stale_total:
         owners = ", ".join(f"{o} {n}" for o, n in zip(pack.hot_by_owner["owner"].fillna(
             "no owner"), pack.hot_by_owner["stale_leads"], strict=True) if n)
@@ -458,11 +506,49 @@ def _agenda(pack: WeeklyPack) -> list[str]:
         items.append(f"{fmt.count(temps['cold'])} cold leads want an introduction to the "
                      "business (mailing, promotion).")
     if pack.decisions.empty:
-        items.append("Record today's decisions in the decision log, so next week's pack can "
-                     "show how they did.")
+        items.append("Record today's decision on the Allocation page (accept the plan, or your "
+                     "own split), so next week's pack can show how it did.")
     else:
-        items.append("Review last meeting's decisions (below): keep, adjust or stop each.")
+        items.append("Review the last decision (below) against its forecast: keep, adjust or "
+                     "stop each channel's share.")
     return items
+
+
+def head_to_head_text(result: dict[str, Any]) -> str:
+    """The head-to-head finding as the pack says it: 'Referral against cold call, every lead
+    up to 22 Nov: Referral converts 28% (22–35%) vs cold call 8% (5–11%); ...'."""
+    a, b = result["a"]["label"], result["b"]["label"]
+    return (f"{a} against {fmt.in_sentence(b)}, all leads up to {fmt.date(result['up_to'])}: "
+            f"{result['sentence']}")
+
+
+def _head_to_head(con, week: Week) -> dict[str, Any] | None:
+    """The Sales page's head-to-head pair (referral against cold call when both exist) over
+    every lead that came in up to the week's end; None with fewer than two channels."""
+    conversion = metrics.conversion_by_channel(con, None, week.end)
+    pair = findings.default_pair(list(conversion["channel"]))
+    if pair is None:
+        return None
+    result = metrics.head_to_head(con, pair[0], pair[1], None, week.end, conversion=conversion)
+    return {**result, "up_to": week.end}
+
+
+ADVICE_TO_DO = {"gain": "Raise", "cut": "Cut"}
+
+
+def _advice(con, week: Week) -> Advice:
+    """The allocation advice at default settings on the data up to the week's end."""
+    try:
+        rec = allocation.recommend(con, end=week.end)
+    except (allocation.AllocationError, duckdb.CatalogException) as exc:
+        return Advice(False, f"No allocation advice: {exc}.")
+    if not rec.channels:
+        return Advice(False, rec.summary)
+    moves = tuple((fmt.channel_label(c.channel, c.label), ADVICE_TO_DO[c.status], c.reason,
+                   c.what_would_change)
+                  for c in sorted(rec.channels, key=lambda c: c.current_share - c.recommended_share)
+                  if c.status in ADVICE_TO_DO)
+    return Advice(True, rec.summary, moves)
 
 
 def _names(rows: pd.DataFrame) -> str:
@@ -530,6 +616,8 @@ def _float(value: object) -> float | None:
 
 
 def _json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _json(v) for k, v in value.items()}
     if fmt.is_missing(value) if not isinstance(value, list | tuple | np.ndarray) else False:
         return None
     if isinstance(value, pd.Timestamp | dt.datetime):

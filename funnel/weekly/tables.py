@@ -52,12 +52,19 @@ def decisions_table(pack: WeeklyPack) -> pd.DataFrame:
         "Leads so far": [f"{fmt.count(a)} (forecast {fmt.count(f)} by now)"
                          for a, f in zip(d["actual_leads"], d["expected_leads_to_date"],
                                          strict=True)],
-        "Wins so far": [f"{fmt.count(a)} (forecast {f:.1f}, {lo:.0f}–{hi:.0f}, for the period)"
+        "Wins so far": [f"{fmt.count(a)} (forecast about {fmt.about_count(f)}, "
+                        f"{fmt.about_count_range(lo, hi)}, for the period)"
                         for a, f, lo, hi in zip(d["actual_wins"], d["forecast_wins"],
                                                 d["forecast_low"], d["forecast_high"],
                                                 strict=True)],
         "How it is doing": doing,
     })
+
+
+def advice_table(pack: WeeklyPack) -> pd.DataFrame:
+    """The allocation advice per channel it moves: what to do, why, what would change it."""
+    moves = list(pack.advice.moves) if pack.advice is not None else []
+    return pd.DataFrame(moves, columns=["Channel", "To do", "Why", "What would change it"])
 
 
 # --- display tables (shared by the page and the exports) ----------------------------------
@@ -66,7 +73,7 @@ def decisions_table(pack: WeeklyPack) -> pd.DataFrame:
 def leads_table(pack: WeeklyPack) -> pd.DataFrame:
     """New leads per channel in words: this week, last week, 4-week average, band, verdict."""
     rows = pack.changes[pack.changes["metric"] == "leads"]
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "Channel": rows["label"],
         "This week": [fmt.count(v) for v in rows["this_week"]],
         "Last week": [fmt.count(v) for v in rows["last_week"]],
@@ -76,6 +83,9 @@ def leads_table(pack: WeeklyPack) -> pd.DataFrame:
                          for lo, hi in zip(rows["band_low"], rows["band_high"], strict=True)],
         "Is it real?": rows["verdict"],
     }).reset_index(drop=True)
+    if not pack.baseline_weeks:  # one week of data: no week before, no average, no range
+        table = table.drop(columns=["Last week", "0-week average", "Normal range"])
+    return table
 
 
 def sales_table(pack: WeeklyPack) -> pd.DataFrame:
@@ -100,7 +110,7 @@ def sales_table(pack: WeeklyPack) -> pd.DataFrame:
             verdicts.append("nothing to compare with yet")
         else:
             verdicts.append(NORMAL)
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "Channel": wins["label"],
         "Won": [fmt.count(v) for v in wins["this_week"]],
         "Last week": [fmt.count(v) for v in wins["last_week"]],
@@ -113,6 +123,12 @@ def sales_table(pack: WeeklyPack) -> pd.DataFrame:
         f"{n}-week average value": [fmt.money(v) for v in value["trailing_mean"]],
         "Is it real?": verdicts,
     })
+    if not n:  # no week before old enough to compare with: no averages to show
+        table = table.drop(columns=[f"{n}-week average", f"{n}-week close rate",
+                                    f"{n}-week average value"])
+        if not pack.baseline_weeks:
+            table = table.drop(columns=["Last week"])
+    return table
 
 
 def _rate_of(rate, closed) -> str:

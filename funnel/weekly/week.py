@@ -117,12 +117,16 @@ def resolve_week(con, week: str | Week | None) -> tuple[Week, dt.date, dt.date]:
                           "(python -m funnel ingest FILE), or try the demo (python -m funnel demo)")
     if week is None:
         chosen = default_week(as_of, first)
+        if chosen.end < first:  # data newer than its as-of date (an --as-of set too early):
+            # review the last complete week of the data itself rather than fail
+            last = _date(store.fetch_one(con, "weekly/data_span")[1]) or first
+            chosen = default_week(last, first)
     else:
         chosen = week if isinstance(week, Week) else Week.parse(week)
-    if chosen.start > as_of:
+    if week is not None and chosen.start > as_of:
         raise WeekError(f"{chosen} starts after the data's as-of date ({as_of}); "
                         f"the latest complete week is {default_week(as_of)}")
-    if chosen.end < first:
+    if week is not None and chosen.end < first:
         raise WeekError(f"{chosen} ends before the first lead ({first}); "
                         f"the data starts in {Week.of(first)}")
     return chosen, first, as_of
