@@ -85,6 +85,7 @@ def _recommendation(rec: Recommendation) -> None:
     app_ui.chart(charts.allocation_shares, rec.to_frame(), value_column="recommended_share")
 
     st.subheader("Channel by channel")
+    st.caption(alloc.figures_caption(alloc.inputs(), rec))
     st.dataframe(alloc.plan_table(rec), hide_index=True, width="stretch", height="content",
                  column_config={
                      "What to do": st.column_config.TextColumn(width="medium"),

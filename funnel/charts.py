@@ -24,6 +24,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from funnel import format as fmt
+from funnel.metrics import costs
 from funnel.safe_text import label_text
 
 FONT = "Source Sans Pro, Segoe UI, Helvetica, Arial, sans-serif"
@@ -328,7 +329,7 @@ def spend_by_channel(df: pd.DataFrame) -> go.Figure:
     return _built(
         [bars], height=_bar_height(len(df)), yaxis=_top_down_axis(names),
         xaxis={"tickprefix": fmt.CURRENCY, "tickformat": ",.0f", "range": [0, top * 1.9],
-               "title": {"text": "Money spent per new lead"}},
+               "title": {"text": costs.money_only_name()}},
     )
 
 

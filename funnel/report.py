@@ -12,8 +12,9 @@ from typing import Any
 
 import pandas as pd
 
+from funnel import format as fmt
 from funnel.allocation import recommend as allocation
-from funnel.metrics import metrics
+from funnel.metrics import costs, metrics
 from funnel.safe_text import md_text, neutralise
 from funnel.store import currency as money
 
@@ -28,6 +29,8 @@ FUNNEL_KEYS = ["channel", "stage", "reached"]
 VOLUME_KEYS = ["channel", "leads", "previous_leads", "change", "change_pct"]
 OPEN_KEYS = ["temperature", "open_leads", "share", "open_value", "median_age_days", "next_action"]
 TIME_TO_WIN_KEYS = ["channel", "leads", "wins", "median_days", "median_ci_low", "median_ci_high"]
+SPEND_KEYS = ["channel", "label", "leads", "spend", "hours", "cost_per_lead",
+              "cost_per_lead_with_hours"]
 WEEKS_SHOWN = 8  # the Markdown shows the last few weeks; the JSON has them all
 OPEN_SHARE_WARNING = 0.3  # above this share of open leads the Markdown warns rates will rise
 MIN_LEADS_FOR_BEST = 20  # the headline's "best conversion" ignores channels smaller than this
@@ -66,6 +69,10 @@ def build_report(
             "lead_volume_vs_previous": _records(
                 metrics.lead_volume_vs_previous(con, **f), VOLUME_KEYS
             ),
+            # cost per lead: money only, and money plus hours at this hourly rate
+            # (funnel.metrics.costs, the definitions every page uses)
+            "spend_by_channel": _records(metrics.spend_by_channel(con, **f), SPEND_KEYS),
+            "hourly_rate": costs.DEFAULT_HOURLY_RATE,
         },
         "sales": {
             "conversion_by_channel": _records(conversion, CONVERSION_KEYS),
@@ -202,6 +209,7 @@ def _blocks(report: dict[str, Any]) -> list[tuple]:
               f"({_pct(head['conversion_rate'])}), {_count(head['open'])} still open; "
               f"won value {_money(head['won_value'])}."),
         *_marketing(report["marketing"]),
+        *_costs(report["marketing"]),
         *_sales(report["sales"], report.get("not_in_the_data", {})),
     ]
     if report.get("head_to_head"):
@@ -235,6 +243,20 @@ def _marketing(m: dict[str, Any]) -> list[tuple]:
         header, align = [*header, "vs previous period"], align + "l"
         rows = [[*row, _change(previous.get(row[0]))] for row in rows]
     return [*blocks, ("p", text), ("table", header, rows, align), *_weeks(m["leads_by_week"])]
+
+
+def _costs(m: dict[str, Any]) -> list[tuple]:
+    """What a lead costs per channel with spend, under the names every page uses."""
+    rows = [r for r in m.get("spend_by_channel", []) if r["cost_per_lead"] is not None]
+    if not rows:
+        return []
+    rate = m.get("hourly_rate", costs.DEFAULT_HOURLY_RATE)
+    header = ["Channel", "Leads", "Money spent", "Hours spent", costs.money_only_name(),
+              costs.with_hours_name(rate, fmt.CURRENCY)]
+    table = [[r["label"], _count(r["leads"]), fmt.money(r["spend"]), _count(r["hours"]),
+              fmt.money(r["cost_per_lead"]), fmt.money(r["cost_per_lead_with_hours"])]
+             for r in rows]
+    return [("p", "What a lead costs:"), ("table", header, table, "lrrrrr")]
 
 
 def _change(row: dict[str, Any] | None) -> str:
