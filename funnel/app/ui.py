@@ -14,6 +14,7 @@ from funnel.app import docs as app_docs
 from funnel.app import preload as app_preload
 from funnel.app import state as app_state
 from funnel.safe_text import md_text
+from funnel.store import pinned
 
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 DEFINITIONS_PAGE = "app_pages/definitions.py"
@@ -144,3 +145,23 @@ def period_caption() -> str:
     if as_of:
         text += f" · data as of {fmt.date(as_of)}"
     return text
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _pinned_pair(_handle: app_state.StoreHandle, db: str, rev: int) -> tuple[str, str] | None:
+    with app_state.reader(_handle) as cur:
+        return pinned.pinned_pair(cur)
+
+
+def pinned_pair() -> tuple[str, str] | None:
+    """The head-to-head pair the owner pinned on the Sales page (None: the default applies)."""
+    return _pinned_pair(app_state.handle(), str(app_state.db_path()), app_state.revision())
+
+
+def pin_pair(pair: tuple[str, str] | None) -> None:
+    """Pin ``pair`` for Overview, Sales and the weekly pack (None: unpin)."""
+    with app_state.writer() as cur:
+        if pair is None:
+            pinned.unpin_pair(cur)
+        else:
+            pinned.pin_pair(cur, *pair)
