@@ -115,7 +115,7 @@ def row(table: pd.DataFrame, label: str) -> pd.Series:
 
 
 def table_with(at: AppTest, column: str) -> pd.DataFrame:
-    found = [d.value for d in at.dataframe if column in d.value.columns]
+    found = [d.value for d in [*at.dataframe, *at.table] if column in d.value.columns]
     assert found, f"no table with {column!r}: {[list(d.value.columns) for d in at.dataframe]}"
     return found[0]
 
