@@ -469,7 +469,7 @@ def test_allocation_moves_share_from_cold_call_to_referral(demo_db):
     effects = table["Extra wins (90% interval)"]
     assert all(re.fullmatch(r"[+−][\d.]+ \([+−][\d.]+ to [+−][\d.]+\)", e)
                for e in effects if e != "0"), list(effects)
-    reasons = at.table[0].value
+    reasons = table_with(at, "Why")
     why = reasons[reasons["Channel"] == "Cold call"].iloc[0]
     assert why["Why"].startswith("Moving ") and "referral" in why["Why"]
     assert "would keep its share if its conversion rose above" in why["What would change this"]

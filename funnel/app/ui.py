@@ -94,10 +94,7 @@ def table(df: pd.DataFrame) -> None:
     at the right (``st.dataframe`` draws on a canvas that cannot wrap: "within normal
     variatior", "Extra won value (90%"). Every text cell is plain text
     (:func:`funnel.safe_text.md_text`): channel and owner names are the files' words."""
-    shown = df.copy()
-    for column in shown.columns:
-        if shown[column].dtype == object:
-            shown[column] = [md_text(v) if isinstance(v, str) else v for v in shown[column]]
+    shown = df.map(lambda v: md_text(v) if isinstance(v, str) else v)  # any dtype of text
     shown.columns = [md_text(str(c)) for c in shown.columns]
     st.table(shown, hide_index=True)
 
