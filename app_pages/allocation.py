@@ -86,11 +86,9 @@ def _recommendation(rec: Recommendation) -> None:
     app_ui.chart(charts.allocation_shares, rec.to_frame(), value_column="recommended_share")
 
     app_ui.section("Channel by channel", "allocation")
-    st.dataframe(alloc.plan_table(rec), hide_index=True, width="stretch", height="content",
-                 column_config={
-                     "What to do": st.column_config.TextColumn(width="medium"),
-                     alloc.JUDGED_COL: st.column_config.TextColumn(help=alloc.JUDGED_HELP),
-                 })
+    st.caption(alloc.figures_caption(alloc.inputs(), rec))
+    app_ui.table(alloc.plan_table(rec))  # wraps: nine columns fit at 1280 px
+    st.caption(f"{alloc.JUDGED_COL}: {alloc.JUDGED_HELP}")
     st.markdown("**Why, and what would change it**")
     st.table(alloc.reasons_table(rec), hide_index=True)
     excluded = alloc.excluded_text(rec)

@@ -48,7 +48,7 @@ if not app_ui.page_needs_data():
 
     app_ui.section("Worth discussing", "finding")
     conversion = app_state.metric("conversion_by_channel")
-    pair = app_findings.finding_pair(conversion)
+    pair = app_findings.finding_pair(conversion, app_ui.pinned_pair())
     if pair is None:
         st.info("Not enough leads per channel in this selection to compare channels fairly.",
                 icon=":material/info:")
@@ -60,8 +60,8 @@ if not app_ui.page_needs_data():
             action = app_findings.action_sentence(result)
             if action:
                 st.markdown(md_text(action))
-            st.page_link("app_pages/sales.py", label="Compare any two channels on the Sales page",
-                         icon=":material/arrow_forward:")
+            st.page_link("app_pages/sales.py", label="Compare any two channels, or pin the "
+                         "pair shown here, on the Sales page", icon=":material/arrow_forward:")
 
     app_ui.section("The last 12 weeks", "headline")
     app_ui.chart(charts.headline_by_week, by_week, value_column="leads")

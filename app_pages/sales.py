@@ -24,7 +24,8 @@ def head_to_head(channels: list[str], names: dict[str, str]) -> None:
     """The two pickers and their comparison: picking reruns this section only."""
     if not app_auth.fragment_allowed():  # a fragment's rerun skips app.py's login gate
         return
-    pair = app_findings.default_pair(channels)
+    pinned_now = app_ui.pinned_pair()
+    pair = app_findings.default_pair(channels, pinned_now)
     if pair is None:
         st.info("Head to head needs at least two channels in this selection.",
                 icon=":material/filter_alt_off:")
@@ -37,6 +38,16 @@ def head_to_head(channels: list[str], names: dict[str, str]) -> None:
     if a == b:
         st.info("Pick two different channels.", icon=":material/compare_arrows:")
         return
+    if (a, b) == pinned_now:
+        st.button("Unpin this pair", icon=":material/keep_off:", key="h2h_unpin",
+                  on_click=app_ui.pin_pair, args=(None,),
+                  help="Overview's “Worth discussing” and the weekly pack go back to "
+                  "referral against cold call, or the two biggest channels that differ.")
+    else:
+        st.button("Pin this pair", icon=":material/keep:", key="h2h_pin",
+                  on_click=app_ui.pin_pair, args=((a, b),),
+                  help="Overview's “Worth discussing” and the weekly pack compare these two "
+                  "channels from now on.")
     result = app_state.head_to_head(a, b)
     label_a, label_b = md_text(result["a"]["label"]), md_text(result["b"]["label"])
     with st.container(border=True):

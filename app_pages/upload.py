@@ -8,13 +8,15 @@ import streamlit as st
 from funnel import format as fmt
 from funnel.app import allocation as app_allocation
 from funnel.app import state as app_state
+from funnel.app import ui as app_ui
 from funnel.app import upload as app_upload
 from funnel.errors import IngestError
 from funnel.safe_text import md_text
 
 # File names, column names and cell values come from the files: shown through Markdown (titles,
 # alerts, captions, labels) they go through md_text, so they show as typed and nothing in them
-# links, loads or styles anything (docs/SECURITY.md). Tables (st.dataframe) show plain text.
+# links, loads or styles anything (docs/SECURITY.md). Tables (st.dataframe, app_ui.table) show
+# plain text.
 
 st.title("Upload your CRM exports")
 st.markdown(
@@ -430,7 +432,7 @@ with app_state.reader() as cur:
 if history.empty:
     st.info("Nothing uploaded yet.", icon=":material/history:")
 else:
-    st.dataframe(history, hide_index=True, width="stretch")
+    app_ui.table(history)  # wraps: a long file name no longer pushes columns off the page
     with st.expander("Take an upload out"):
         st.caption("The store ends as if that file had never been loaded; every other upload "
                    "still counts, in order. Its rows are read again from the copies Funnel "

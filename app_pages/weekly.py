@@ -88,11 +88,10 @@ if not app_ui.page_needs_data():
     st.dataframe(tables.leads_table(pack), hide_index=True, width="stretch", height="content")
     st.caption(weekly_export.cohort_sentence(pack))
     st.subheader("Deals won by channel")
-    st.dataframe(tables.sales_table(pack), hide_index=True, width="stretch", height="content")
+    app_ui.table(tables.sales_table(pack))  # wraps: nine columns fit at 1280 px
 
     st.subheader("Open pipeline by temperature")
-    st.dataframe(tables.pipeline_table(pack), hide_index=True, width="stretch",
-                 height="content")
+    app_ui.table(tables.pipeline_table(pack))
     st.subheader(f"Oldest hot deals ({fmt.count(pack.hot_total)} in all)")
     if len(pack.hot_leads):
         st.dataframe(tables.hot_leads_table(pack), hide_index=True, width="stretch",

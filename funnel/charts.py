@@ -24,6 +24,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from funnel import format as fmt
+from funnel.metrics import costs
 from funnel.safe_text import label_text
 
 FONT = "Source Sans Pro, Segoe UI, Helvetica, Arial, sans-serif"
@@ -60,7 +61,15 @@ CHANNEL_COLORS: dict[str, str] = {
 EXTRA_COLORS = [
     "#4a1486", "#637939", "#8c6d31", "#843c39", "#7b4173",
     "#5254a3", "#8ca252", "#bd9e39", "#ad494a", "#a55194",
+    "#008080", "#800000", "#4682b4", "#556b2f", "#ff1493",
+    "#00ced1", "#b8860b", "#2f4f4f", "#9acd32", "#6a5acd",
 ]
+# Stacked and many-series charts draw the biggest channels and fold the rest into one
+# segment: past about eight, segments are too thin to tell apart and colours run out.
+TOP_CHANNELS = 8
+OTHER_CHANNELS = "other channels"  # the folded segment's key (no channel has a space)
+OTHER_COLOR = "#d5d7db"
+OTHER_PATTERN = {"shape": "/", "fgcolor": "#8a8f98", "size": 6, "solidity": 0.2}
 TEMPERATURE_COLORS = {"cold": "#6baed6", "warm": "#fd8d3c", "hot": "#d62728"}
 KIND_ORDER = ["inbound", "outbound", "unknown"]
 STAGE_ORDER = ["new", "contacted", "qualified", "proposal", "won"]
@@ -68,10 +77,74 @@ COHORT_WEEKS = 16  # cohort weeks drawn at most: more cells than this are unread
 
 
 def channel_color(channel: str) -> str:
-    """The colour of a channel on every chart."""
-    if channel in CHANNEL_COLORS:
-        return CHANNEL_COLORS[channel]
-    return EXTRA_COLORS[zlib.crc32(str(channel).encode()) % len(EXTRA_COLORS)]
+    """The colour of a channel on every chart (alone; :func:`channel_colors` for several)."""
+    return channel_colors([channel])[channel]
+
+
+def channel_colors(channels: Sequence[str]) -> dict[str, str]:
+    """A distinct colour for each of ``channels`` (the channels one chart draws).
+
+    Known channels keep their own colour; the others take their preferred slot in
+    :data:`EXTRA_COLORS` (a stable hash of the slug), or the next slot no other channel of
+    this chart holds, in slug order, so no two channels of a chart share a colour."""
+    out: dict[str, str] = {}
+    for channel in map(str, channels):
+        if channel in CHANNEL_COLORS:
+            out[channel] = CHANNEL_COLORS[channel]
+        elif channel == OTHER_CHANNELS:
+            out[channel] = OTHER_COLOR
+    used = set(out.values())
+    for channel in sorted({str(c) for c in channels} - set(out)):
+        start = zlib.crc32(channel.encode()) % len(EXTRA_COLORS)
+        free = [EXTRA_COLORS[(start + k) % len(EXTRA_COLORS)] for k in range(len(EXTRA_COLORS))]
+        free = [c for c in free if c not in used]
+        colour = free[0] if free else _spread_color(len(used))
+        out[channel] = colour
+        used.add(colour)
+    return out
+
+
+def _spread_color(i: int) -> str:
+    """The i-th of as many hues as needed, a golden angle apart (beyond EXTRA_COLORS)."""
+    import colorsys
+
+    r, g, b = colorsys.hls_to_rgb((i * 0.381966) % 1.0, 0.45, 0.6)
+    return f"#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x}"
+
+
+def _colors(channels: Sequence[str]) -> list[str]:
+    """Colours for a list of channels, distinct (:func:`channel_colors`)."""
+    names = [str(c) for c in channels]
+    chosen = channel_colors(names)
+    return [chosen[c] for c in names]
+
+
+def top_channels(totals: Mapping[str, float], top: int = TOP_CHANNELS) -> list[str]:
+    """The channels a stacked chart draws by name, biggest first: all of them when they are
+    at most ``top`` + 1 (folding one channel into "other" hides it for nothing), else the
+    ``top`` biggest; the rest go into the "other channels" segment."""
+    ranked = sorted(totals, key=lambda c: (-float(totals[c]), str(c)))
+    return ranked if len(ranked) <= top + 1 else ranked[:top]
+
+
+def other_name(count: int) -> str:
+    return f"Other channels ({count})"
+
+
+def _week_axis(weeks: Sequence, title: str | None = None, most: int = 12) -> dict:
+    """A date axis of Monday weeks with one tick per week drawn (at most ``most``, evenly
+    spaced): plotly's own ticks repeat a date when there are few weeks (one week: three
+    ticks all reading 16 Nov)."""
+    unique = sorted({pd.Timestamp(w) for w in weeks})
+    step = max(1, math.ceil(len(unique) / most))
+    shown = unique[::step]
+    axis = {"tickvals": shown, "ticktext": [w.strftime("%d %b") for w in shown],
+            "tickformat": "%d %b"}
+    if len(unique) == 1:  # a single bar: half a week each side, not a day-wide axis
+        axis["range"] = [unique[0] - pd.Timedelta(days=5), unique[0] + pd.Timedelta(days=5)]
+    if title:
+        axis["title"] = {"text": title}
+    return axis
 
 
 def drill(**narrow) -> str:
@@ -170,13 +243,19 @@ def _bar_height(n: int, per_bar: int = 44, minimum: int = 260) -> int:
 
 
 def leads_by_week(df: pd.DataFrame, labels: Mapping[str, str] | None = None) -> go.Figure:
-    """Stacked bars: leads created per ISO week, one segment per channel (biggest at the bottom).
+    """Stacked bars: leads created per ISO week, one segment per channel (biggest at the bottom),
+    the biggest :data:`TOP_CHANNELS` by name and the rest as one "other channels" segment.
 
     ``df``: week, channel, leads (``metrics.leads_by_week``); ``labels`` also sets the stacking
     order (biggest channel first, as ``filter_options`` lists them).
     """
     order = [c for c in (labels or {}) if c in set(df["channel"])]
     order += [c for c in dict.fromkeys(df["channel"]) if c not in order]
+    totals = df.groupby("channel", sort=False)["leads"].sum().to_dict()
+    shown = top_channels(totals)
+    order = [c for c in order if c in shown]
+    folded = [c for c in totals if c not in shown]
+    colors = channel_colors([*order, OTHER_CHANNELS])
     by_channel = dict(tuple(df.groupby("channel", sort=False)))
     traces = []
     for channel in order:
@@ -187,15 +266,25 @@ def leads_by_week(df: pd.DataFrame, labels: Mapping[str, str] | None = None) -> 
             "x": part["week"],
             "y": part["leads"],
             "name": name,
-            "marker": {"color": channel_color(channel)},
+            "marker": {"color": colors[channel]},
             "customdata": [[drill(channel=channel, week=pd.Timestamp(w).date().isoformat())]
                            for w in part["week"]],
             "hovertemplate": f"{name}<br>Week of %{{x|%d %b %Y}}: %{{y:,}} leads<extra></extra>",
         })
+    if folded:
+        rest = df[df["channel"].isin(folded)].groupby("week", as_index=False)["leads"].sum()
+        names = ", ".join(_label(c, labels) for c in folded)
+        traces.append({
+            "type": "bar", "x": rest["week"], "y": rest["leads"],
+            "name": other_name(len(folded)),
+            "marker": {"color": OTHER_COLOR, "pattern": OTHER_PATTERN},
+            "hovertemplate": f"{names}<br>Week of %{{x|%d %b %Y}}: %{{y:,}} leads"
+                             "<extra></extra>",
+        })
     return _built(
         traces, height=500, showlegend=True, barmode="stack",
         legend={"orientation": "v", "traceorder": "normal"},
-        xaxis={"tickformat": "%d %b", "title": {"text": "Week starting (Monday)"}},
+        xaxis=_week_axis(df["week"], "Week starting (Monday)"),
         yaxis={"title": {"text": "New leads"}, "tickformat": ","},
     )
 
@@ -213,7 +302,7 @@ def leads_by_channel(df: pd.DataFrame) -> go.Figure:
         "x": df["share"],
         "y": names,
         "orientation": "h",
-        "marker": {"color": [channel_color(c) for c in df["channel"]]},
+        "marker": {"color": _colors(df["channel"])},
         "text": text,
         "textposition": "outside",
         "cliponaxis": False,
@@ -224,7 +313,8 @@ def leads_by_channel(df: pd.DataFrame) -> go.Figure:
     top = float(df["share"].max() or 0)
     return _built(
         [bars], height=_bar_height(len(df)), yaxis=_top_down_axis(names),
-        xaxis={"tickformat": ".0%", "range": [0, max(0.05, top * 1.35)],
+        # room for the 'share (count)' label right of the longest bar in a half-width column
+        xaxis={"tickformat": ".0%", "range": [0, max(0.05, top * 1.7)],
                "title": {"text": "Share of leads"}},
     )
 
@@ -243,8 +333,10 @@ def inbound_vs_outbound(df: pd.DataFrame) -> go.Figure:
         f"{fmt.pct(totals[k] / grand)}"
         for k in present
     }
+    shown = set(top_channels(dict(zip(df["channel"], df["leads"], strict=True))))
+    colors = channel_colors([*df["channel"], OTHER_CHANNELS])
     traces = []
-    for row in df.itertuples(index=False):
+    for row in df[df["channel"].isin(shown)].itertuples(index=False):
         name = _label(row.channel, None, row.label)
         traces.append({
             "type": "bar",
@@ -252,13 +344,24 @@ def inbound_vs_outbound(df: pd.DataFrame) -> go.Figure:
             "y": [kind_names.get(row.kind, fmt.kind_label(row.kind))],
             "orientation": "h",
             "name": name,
-            "marker": {"color": channel_color(row.channel),
+            "marker": {"color": colors[str(row.channel)],
                        "line": {"color": "white", "width": 1}},
             "text": [name],
             "textposition": "inside",
             "insidetextanchor": "middle",
             "textangle": 0,
             "hovertemplate": f"{name}: %{{x:,}} leads<extra></extra>",
+        })
+    for kind, rest in df[~df["channel"].isin(shown)].groupby("kind", sort=False):
+        names = ", ".join(_label(c, None, lab) for c, lab in
+                          zip(rest["channel"], rest["label"], strict=True))
+        traces.append({
+            "type": "bar", "x": [int(rest["leads"].sum())],
+            "y": [kind_names.get(kind, fmt.kind_label(kind))], "orientation": "h",
+            "name": other_name(len(rest)),
+            "marker": {"color": OTHER_COLOR, "pattern": OTHER_PATTERN,
+                       "line": {"color": "white", "width": 1}},
+            "hovertemplate": f"{names}: %{{x:,}} leads<extra></extra>",
         })
     return _built(
         traces, height=_bar_height(len(present), per_bar=110, minimum=260), barmode="stack",
@@ -281,7 +384,7 @@ def lead_volume_vs_previous(df: pd.DataFrame) -> go.Figure:
          "name": "Previous period", "marker": {"color": PREVIOUS},
          "hovertemplate": "%{y}, previous period: %{x:,} leads<extra></extra>"},
         {"type": "bar", "x": df["leads"], "y": names, "orientation": "h",
-         "name": "This period", "marker": {"color": [channel_color(c) for c in df["channel"]]},
+         "name": "This period", "marker": {"color": _colors(df["channel"])},
          "hovertemplate": "%{y}, this period: %{x:,} leads<extra></extra>"},
     ]
     top = float(max(df["leads"].max(), df["previous_leads"].max()) or 1)
@@ -320,7 +423,7 @@ def spend_by_channel(df: pd.DataFrame) -> go.Figure:
     bars = {
         "type": "bar",
         "x": df["cost_per_lead"], "y": names, "orientation": "h",
-        "marker": {"color": [channel_color(c) for c in df["channel"]]},
+        "marker": {"color": _colors(df["channel"])},
         "text": text, "textposition": "outside", "cliponaxis": False,
         "hovertemplate": "%{y}: %{x:$,.2f} per lead<extra></extra>",
     }
@@ -328,7 +431,7 @@ def spend_by_channel(df: pd.DataFrame) -> go.Figure:
     return _built(
         [bars], height=_bar_height(len(df)), yaxis=_top_down_axis(names),
         xaxis={"tickprefix": fmt.CURRENCY, "tickformat": ",.0f", "range": [0, top * 1.9],
-               "title": {"text": "Money spent per new lead"}},
+               "title": {"text": costs.money_only_name()}},
     )
 
 
@@ -352,7 +455,7 @@ def conversion_by_channel(df: pd.DataFrame) -> go.Figure:
         "x": rate,
         "y": names,
         "orientation": "h",
-        "marker": {"color": [channel_color(c) for c in data["channel"]]},
+        "marker": {"color": _colors(data["channel"])},
         "error_x": {
             "type": "data",
             "array": (data["ci_high"].astype(float) - rate).clip(lower=0),
@@ -510,6 +613,7 @@ def time_to_win_curve(
     """
     wanted = list(channels) if channels else list(dict.fromkeys(df["channel"]))
     bands = len(wanted) <= 2  # more overlapping bands hide the curves
+    colors = channel_colors(wanted)
     by_channel = dict(tuple(df.groupby("channel", sort=False)))
     traces = []
     for channel in wanted:
@@ -518,7 +622,7 @@ def time_to_win_curve(
             continue
         part = part.sort_values("days")
         name = _label(channel, labels)
-        colour = channel_color(channel)
+        colour = colors[str(channel)]
         if bands:
             traces.append({
                 "type": "scatter",
@@ -553,7 +657,7 @@ def value_per_lead(df: pd.DataFrame) -> go.Figure:
         "x": data["value_per_lead"],
         "y": names,
         "orientation": "h",
-        "marker": {"color": [channel_color(c) for c in data["channel"]]},
+        "marker": {"color": _colors(data["channel"])},
         "text": [f"{fmt.money(v)} per lead" for v in data["value_per_lead"]],
         "textposition": "outside",
         "cliponaxis": False,
@@ -884,7 +988,7 @@ def forecast_by_channel(df: pd.DataFrame) -> go.Figure:
     expected = data["expected_wins"].astype(float)
     bars = {
         "type": "bar", "orientation": "h", "x": expected, "y": names,
-        "marker": {"color": [channel_color(c) for c in data["channel"]]},
+        "marker": {"color": _colors(data["channel"])},
         "error_x": {"type": "data",
                     "array": (data["wins_high"].astype(float) - expected).clip(lower=0),
                     "arrayminus": (expected - data["wins_low"].astype(float)).clip(lower=0),
@@ -926,11 +1030,11 @@ def allocation_shares(df: pd.DataFrame) -> go.Figure:
     # grouped horizontal bars draw the first trace lowest: 'recommended' under 'now'
     traces = [
         {"type": "bar", "x": plan, "y": names, "orientation": "h", "name": "Recommended",
-         "marker": {"color": [channel_color(c) for c in data["channel"]]},
+         "marker": {"color": _colors(data["channel"])},
          "text": change, "textposition": "outside", "cliponaxis": False,
          "hovertemplate": "%{y}, recommended: %{x:.1%} of the budget<extra></extra>"},
         {"type": "bar", "x": now, "y": names, "orientation": "h", "name": "Now",
-         "marker": {"color": [_faded(channel_color(c)) for c in data["channel"]]},
+         "marker": {"color": [_faded(c) for c in _colors(data["channel"])]},
          "text": [f"now {fmt.pct(v)}" for v in now], "textposition": "outside",
          "cliponaxis": False, "textfont": {"size": 14, "color": MUTED},
          "hovertemplate": "%{y}, now: %{x:.1%} of the budget<extra></extra>"},
@@ -979,7 +1083,8 @@ def headline_by_week(df: pd.DataFrame, weeks: int = 12) -> go.Figure:
                       "showarrow": False, "font": {"size": 18}})
         top = float(data[column].max() or 0)
         layout[_axis_name("x", n)] = {**AXIS, "anchor": _axis_ref("y", n), "domain": [x0, x1],
-                                      "tickformat": "%d %b", "tickfont": {"size": 13}}
+                                      **_week_axis(data["week"], most=6),
+                                      "tickfont": {"size": 13}}
         layout[_axis_name("y", n)] = {**AXIS, "anchor": _axis_ref("x", n), "domain": [y0, y1],
                                       "rangemode": "tozero", "range": [0, max(top * 1.2, 5)],
                                       "tickformat": ",d"}

@@ -15,7 +15,7 @@ from funnel import forecast_log
 from funnel import format as fmt
 from funnel.allocation import recommend as allocation
 from funnel.jsonsafe import json_ready
-from funnel.metrics import forecast, metrics, stage_time
+from funnel.metrics import costs, forecast, metrics, stage_time
 from funnel.metrics.stats import MIN_LEADS_TO_JUDGE
 from funnel.safe_text import md_text, neutralise
 from funnel.store import currency as money
@@ -67,6 +67,8 @@ KEPT_FORECAST_KEYS = [
     "due", "verdict",
 ]
 BREAKDOWNS = ("owner",)  # report --by
+SPEND_KEYS = ["channel", "label", "leads", "spend", "hours", "cost_per_lead",
+              "cost_per_lead_with_hours"]
 WEEKS_SHOWN = 8  # the Markdown shows the last few weeks; the JSON has them all
 OPEN_SHARE_WARNING = 0.3  # above this share of open leads the Markdown warns rates will rise
 MIN_LEADS_FOR_BEST = 20  # the headline's "best conversion" ignores channels smaller than this
@@ -117,6 +119,10 @@ def build_report(
             "lead_volume_vs_previous": _records(
                 metrics.lead_volume_vs_previous(con, **f), VOLUME_KEYS
             ),
+            # cost per lead: money only, and money plus hours at this hourly rate
+            # (funnel.metrics.costs, the definitions every page uses)
+            "spend_by_channel": _records(metrics.spend_by_channel(con, **f), SPEND_KEYS),
+            "hourly_rate": costs.DEFAULT_HOURLY_RATE,
         },
         "sales": {
             "conversion_by_channel": _records(conversion, CONVERSION_KEYS),
@@ -293,6 +299,7 @@ def _blocks(report: dict[str, Any]) -> list[tuple]:
               f"({_pct(head['conversion_rate'])}), {_count(head['open'])} still open; "
               f"won value {_cash(head['won_value'], currency)}."),
         *_marketing(report["marketing"]),
+        *_costs(report["marketing"]),
         *_sales(report["sales"], report.get("not_in_the_data", {}), currency),
     ]
     if head["leads"]:  # the follow-up questions (issue 17); an empty period has none
@@ -337,6 +344,20 @@ def _marketing(m: dict[str, Any]) -> list[tuple]:
         rows = [[*row, _change(previous.get(row[0]))] for row in rows]
     rows = [[_words(row[0]), *row[1:]] for row in rows]  # the slug was the key: now its words
     return [*blocks, ("p", text), ("table", header, rows, align), *_weeks(m["leads_by_week"])]
+
+
+def _costs(m: dict[str, Any]) -> list[tuple]:
+    """What a lead costs per channel with spend, under the names every page uses."""
+    rows = [r for r in m.get("spend_by_channel", []) if r["cost_per_lead"] is not None]
+    if not rows:
+        return []
+    rate = m.get("hourly_rate", costs.DEFAULT_HOURLY_RATE)
+    header = ["Channel", "Leads", "Money spent", "Hours spent", costs.money_only_name(),
+              costs.with_hours_name(rate, fmt.CURRENCY)]
+    table = [[r["label"], _count(r["leads"]), fmt.money(r["spend"]), _count(r["hours"]),
+              fmt.money(r["cost_per_lead"]), fmt.money(r["cost_per_lead_with_hours"])]
+             for r in rows]
+    return [("p", "What a lead costs:"), ("table", header, table, "lrrrrr")]
 
 
 def _change(row: dict[str, Any] | None) -> str:

@@ -200,10 +200,12 @@ def test_hours_are_costed_at_the_hourly_rate_and_fixed_costs_added():
     assert p["ads"].current_amount == pytest.approx(400.0)
     assert p["call"].current_share == pytest.approx(0.6)  # 600 / (600 + 400)
     assert rec.pool_money == pytest.approx(400.0) and rec.pool_hours == pytest.approx(20.0)
-    # cost per lead over the history: call 10 weeks x $600 / 100 leads = $60;
-    # ads 10 x ($300 + $100) / 100 = $40.
-    assert p["call"].cost_per_lead == pytest.approx(60.0)
-    assert p["ads"].cost_per_lead == pytest.approx(40.0)
+    # cost per lead (money and hours) over the history: call 10 weeks x $600 / 100 leads = $60;
+    # ads 10 x ($300 + $100 fixed) / 100 = $40. Money only: call $0, ads 10 x $300 / 100 = $30.
+    assert p["call"].cost_per_lead_with_hours == pytest.approx(60.0)
+    assert p["ads"].cost_per_lead_with_hours == pytest.approx(40.0)
+    assert p["call"].cost_per_lead == pytest.approx(0.0)
+    assert p["ads"].cost_per_lead == pytest.approx(30.0)
 
 
 def test_hours_only_channel_at_rate_zero_and_channel_without_spend_are_excluded():

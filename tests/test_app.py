@@ -256,7 +256,7 @@ def test_upload_with_a_mapping_edit_then_rejects_and_synonyms(demo_db):
     button(at, "Save these mappings").click().run()
     assert_clean(at)
     assert any("Mappings saved" in s.value for s in at.success)
-    history = [d.value for d in at.dataframe if "Rows read" in d.value.columns][0]
+    history = [d.value for d in [*at.dataframe, *at.table] if "Rows read" in d.value.columns][0]
     assert history.iloc[0]["File"] == "my leads.csv"
 
     at.switch_page("app_pages/sales.py")
@@ -310,7 +310,7 @@ def test_upload_several_files_at_once_csv_and_xlsx(demo_db, tmp_path):
     button(at, "Load these 2 files").click().run()
     assert_clean(at)
     assert [m.value for m in at.metric if m.label == "Loaded"] == ["1", "2"]
-    history = [d.value for d in at.dataframe if "Rows read" in d.value.columns][0]
+    history = [d.value for d in [*at.dataframe, *at.table] if "Rows read" in d.value.columns][0]
     assert set(history["File"].head(2)) == {"first.csv", "more.xlsx"}
 
 
@@ -355,7 +355,7 @@ ALLOCATION = "app_pages/allocation.py"
 
 
 def table_with(at: AppTest, column: str) -> pd.DataFrame:
-    found = [d.value for d in at.dataframe if column in d.value.columns]
+    found = [d.value for d in [*at.dataframe, *at.table] if column in d.value.columns]
     assert found, f"no table with {column!r}"
     return found[0]
 
@@ -438,7 +438,7 @@ def test_allocation_moves_share_from_cold_call_to_referral(demo_db):
     effects = table["Extra wins (likely range)"]
     assert all(re.fullmatch(r"about [\d.]+ (more|fewer) \([\d.]+ to [\d.]+\)", e)
                for e in effects if e != "no change"), list(effects)
-    reasons = at.table[0].value
+    reasons = table_with(at, "Why")
     why = reasons[reasons["Channel"] == "Cold call"].iloc[0]
     assert why["Why"].startswith("Moving ") and "referral" in why["Why"]
     assert "would keep its share if its conversion rose above" in why["What would change this"]

@@ -297,6 +297,16 @@ def test_every_page_shows_the_files_words_as_plain_text(hostile_db, page):
 
 
 def test_overview_and_sales_sentences_name_hostile_channels_escaped(hostile_db):
+    # "Worth discussing" compares referral and cold call unless the owner pins a pair: pin two
+    # hostile channels so the finding names them
+    from funnel.store import connection as store
+    from funnel.store import pinned
+
+    con = store.connect(str(hostile_db))
+    try:
+        pinned.pin_pair(con, "red_x", "a_href_http_evil_example_x_a")
+    finally:
+        con.close()
     at = run_page("app_pages/overview.py")
     names = {md_text(p) for p in PAYLOADS}
     finding = " ".join(m.value for m in at.markdown)

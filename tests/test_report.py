@@ -46,7 +46,7 @@ def full(fx):
 # What the report adds to SPEC 5, each documented in docs/METRICS.md ("head_to_head" only when
 # two channels are compared) and, per allocation item, in docs/ALLOCATION.md ("What comes out").
 EXTRA_TOP = {"as_of", "currency", "data_coverage", "forecast", "headline", "not_in_the_data"}
-EXTRA_MARKETING = {"lead_volume_vs_previous"}
+EXTRA_MARKETING = {"lead_volume_vs_previous", "spend_by_channel", "hourly_rate"}
 EXTRA_SALES = {"open_by_temperature", "time_to_win", "lost_reasons", "time_in_stage",
                "open_leads_waiting", "longest_waits"}  # and by_owner with by="owner"
 ALLOCATION_ITEM = {
@@ -57,7 +57,7 @@ ALLOCATION_ITEM = {
     "expected_extra_value", "expected_extra_value_low", "expected_extra_value_high",
     "forecast_wins", "forecast_wins_low", "forecast_wins_high",
     "judged_leads", "judged_won", "conversion", "conversion_low", "conversion_high",
-    "cost_per_lead", "value_per_win", "value_per_lead",
+    "cost_per_lead", "cost_per_lead_with_hours", "value_per_win", "value_per_lead",
     "value_per_cost", "value_per_cost_low", "value_per_cost_high", "wins_per_cost",
     "p_best", "p_beats_mix", "break_even_conversion", "leads_needed", "response_curve",
     "limits", "reason", "what_would_change",

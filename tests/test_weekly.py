@@ -481,7 +481,7 @@ def test_page_shows_the_pack(demo_db, demo_pack, monkeypatch):
         "Referral against cold call", "Where next week's money and hours go",
         "Last meeting's decisions"]
     assert any(b.label == "PDF to print or attach" for b in at.get("download_button"))
-    assert len(at.dataframe) >= 4
+    assert len(at.dataframe) + len(at.table) >= 4  # wide ones are wrapping tables (issue 15)
     previous = str(demo_pack.week.shifted(-1))
     at.selectbox(key="weekly_week").set_value(previous).run()
     assert not at.exception

@@ -9,6 +9,7 @@ import numpy as np
 
 from funnel.allocation.types import ChannelPlan, CurveFit
 from funnel.allocation.words import TextContext, with_words
+from funnel.metrics import costs, stats
 
 
 def plan(ctx: TextContext, i: int, curve: CurveFit, predictive: np.ndarray) -> ChannelPlan:
@@ -27,11 +28,14 @@ def plan(ctx: TextContext, i: int, curve: CurveFit, predictive: np.ndarray) -> C
         vpc_draws = eff_wins * m.v[:, i]
         vpc = (float(vpc_draws.mean()), *map(float, m.interval_of(vpc_draws)))
     f_low, f_high = m.interval_of(predictive)
-    p_low, p_high = m.interval_of(m.p[:, i])
+    # the conversion a person reads: won / judged leads with its Wilson 95% interval, the
+    # Sales page's definition (the posterior draws m.p stay the model's)
+    conversion = c.judged_won / c.judged_leads if c.judged_leads else None
+    p_low, p_high = stats.wilson(c.judged_won, c.judged_leads)
     status = _status(ctx, i)
     limits = _limits(ctx, i)
     break_even = _break_even(ctx, i)
-    hist_cost = m.anchor[i] * c.history_weeks
+    fixed_money = float(ctx.settings.fixed_costs.get(c.channel, 0.0)) * c.history_weeks
     leads_needed = max(0, s.min_leads - c.judged_leads) if status == "too_few_leads" else 0
     plan = ChannelPlan(
         channel=c.channel,
@@ -57,10 +61,13 @@ def plan(ctx: TextContext, i: int, curve: CurveFit, predictive: np.ndarray) -> C
         judged_leads=int(c.judged_leads),
         judged_won=int(c.judged_won),
         leads_needed=int(leads_needed),
-        conversion=float(m.p[:, i].mean()),
-        conversion_low=float(p_low),
-        conversion_high=float(p_high),
-        cost_per_lead=float(hist_cost / c.history_leads) if c.history_leads else None,
+        conversion=conversion,
+        conversion_low=p_low,
+        conversion_high=p_high,
+        cost_per_lead=costs.cost_per_lead(c.history_money, c.history_leads),
+        cost_per_lead_with_hours=costs.cost_per_lead(c.history_money + fixed_money,
+                                                     c.history_leads, c.history_hours,
+                                                     s.hourly_rate),
         value_per_win=value_per_win,
         value_per_lead=value_per_lead,
         value_per_cost=vpc[0],

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from funnel.jsonsafe import json_float
+from funnel.metrics.costs import DEFAULT_HOURLY_RATE
 
 if TYPE_CHECKING:
     import pandas as pd
 
 
-DEFAULT_HOURLY_RATE = 30.0
 DEFAULT_MIN_SHARE = 0.05  # exploration floor: no funded channel is cut below this share
 DEFAULT_MAX_CHANGE = 0.20  # share points a channel may gain or lose in one period
 DEFAULT_MAX_GROWTH = 2.0  # a channel gets at most this many times its recent spend
@@ -195,7 +195,14 @@ class CurveFit:
 class ChannelPlan:
     """The recommendation for one channel. Amounts are per week (money plus hours costed at the
     hourly rate); wins and values count the eventual wins of the leads that ``forecast_weeks``
-    weeks at that amount bring. ``status``: gain, cut, hold, locked or too_few_leads."""
+    weeks at that amount bring. ``status``: gain, cut, hold, locked or too_few_leads.
+
+    The figures a person compares with other pages share their definitions: ``conversion`` is
+    won / leads over the ``judged_leads`` (leads old enough to judge, all the history) with
+    their Wilson 95% interval (``funnel.metrics.stats.wilson``, as the Sales page); the cost per
+    lead (``cost_per_lead`` money only, ``cost_per_lead_with_hours`` money plus hours at the
+    hourly rate and any fixed costs) comes from ``funnel.metrics.costs`` over the spend
+    history. The model's own conversion draws stay inside the model."""
 
     channel: str
     label: str
@@ -220,10 +227,11 @@ class ChannelPlan:
     judged_leads: int
     judged_won: int
     leads_needed: int
-    conversion: float
-    conversion_low: float
-    conversion_high: float
+    conversion: float | None
+    conversion_low: float | None
+    conversion_high: float | None
     cost_per_lead: float | None
+    cost_per_lead_with_hours: float | None
     value_per_win: float | None
     value_per_lead: float | None
     value_per_cost: float | None

@@ -181,10 +181,10 @@ def _what_would_change(ctx: TextContext, i: int, plan: ChannelPlan) -> str:
     if plan.status == "gain" and plan.p_beats_mix < s.confidence:
         return (f"{plan.label} gains only because your caps and locks leave the money nowhere "
                 "else; lift them and it would not.")
-    conv = (f"now {fmt.pct(plan.conversion)}, "
-            f"{fmt.pct_range(plan.conversion_low, plan.conversion_high)}")
+    conv = (f"now {fmt.pct(plan.conversion)} of its {plan.judged_leads:,} leads old enough to "
+            f"judge, {fmt.pct_range(plan.conversion_low, plan.conversion_high)}")
     p_star = plan.break_even_conversion
-    cpl = plan.cost_per_lead
+    cpl = plan.cost_per_lead_with_hours
     cpl_star = None
     if cpl is not None and float(ctx.mix.mean()) > 0:
         cpl_star = cpl * float(ctx.eff[:, i].mean()) / float(ctx.mix.mean())
@@ -194,7 +194,8 @@ def _what_would_change(ctx: TextContext, i: int, plan: ChannelPlan) -> str:
     if cpl is not None and cpl_star is not None:
         cur = s.currency
         cost_text = (f" or a lead cost {{}} about {fmt.about_money(cpl_star, cur)} "
-                     f"(now {fmt.money(cpl, currency=cur)})")
+                     f"(now {fmt.money(cpl, currency=cur)}, money and hours at "
+                     f"{fmt.money(s.hourly_rate, currency=cur)} an hour)")
     if plan.status == "gain" or (plan.status == "hold" and plan.p_beats_mix >= s.confidence):
         verb = "stop gaining" if plan.status == "gain" else "stop beating the mix"
         return (f"{plan.label} would {verb} if its conversion proved below {fmt.pct(p_star)} "
@@ -203,7 +204,8 @@ def _what_would_change(ctx: TextContext, i: int, plan: ChannelPlan) -> str:
         verb = "keep its share" if plan.status == "cut" else "stop trailing the mix"
         return (f"{plan.label} would {verb} if its conversion rose above {fmt.pct(p_star)} "
                 f"({conv}){cost_text.format('less than')}.")
-    needed = _leads_to_settle(ctx.chans[i], plan.conversion, p_star, s.confidence)
+    needed = _leads_to_settle(ctx.chans[i], float(ctx.model.p[:, i].mean()), p_star,
+                              s.confidence)
     settle = (f"; about {fmt.count(fmt.round_figures(needed))} more judged leads would tell"
               if needed else
               "; it sits at break-even, so more leads would hardly tell")

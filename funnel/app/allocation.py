@@ -35,6 +35,7 @@ from funnel.allocation import recommend as allocation
 from funnel.allocation.recommend import AllocationError, Inputs, Recommendation, Settings, WhatIf
 from funnel.app import state as app_state
 from funnel.ingest import spend
+from funnel.metrics import costs
 from funnel.safe_text import md_text, md_texts, neutralise
 from funnel.store import connection as store
 
@@ -60,6 +61,9 @@ SPEND_EDITS_NAME = "spend edited in the app"
 JUDGED_COL = "Judged leads"
 JUDGED_HELP = ("Leads old enough to judge (their week's cohort is mature): the evidence on "
                "conversion. A channel needs enough of them before its share moves.")
+MINUS = "−"
+# The allocator's conversion covers other leads than the Sales page's: its label says which.
+CONVERSION_COL = "Conversion of leads old enough to judge (95% interval)"
 
 
 # --- cached allocator runs -------------------------------------------------------------------
@@ -281,6 +285,11 @@ def plan_table(rec: Recommendation) -> pd.DataFrame:
                 zip(df["expected_extra_wins"], df["expected_extra_wins_low"],
                     df["expected_extra_wins_high"], strict=True)],
             JUDGED_COL: [fmt.count(v) for v in df["judged_leads"]],
+            CONVERSION_COL: [fmt.pct_with_range(r, lo, hi) for r, lo, hi in
+                             zip(df["conversion"], df["conversion_low"], df["conversion_high"],
+                                 strict=True)],
+            costs.with_hours_name(rec.settings.hourly_rate, rec.settings.currency): [
+                fmt.money(v) for v in df["cost_per_lead_with_hours"]],
         }
     )
     if df["expected_extra_value"].notna().any():
@@ -289,6 +298,18 @@ def plan_table(rec: Recommendation) -> pd.DataFrame:
             zip(df["expected_extra_value"], df["expected_extra_value_low"],
                 df["expected_extra_value_high"], strict=True)])
     return table
+
+
+def figures_caption(inp: Inputs, rec: Recommendation) -> str:
+    """Which leads and costs the plan's figures cover, in words (they are not the sidebar's
+    selection, so they may differ from the Sales and Marketing pages)."""
+    weeks = max((c.history_weeks for c in inp.channels), default=0.0)
+    rate = fmt.money(rec.settings.hourly_rate)
+    return (f"Conversion here is over all {weeks:.0f} weeks of data, counting only the leads old "
+            "enough to judge (their week has had time to convert); cost per lead is over all "
+            f"{weeks:.0f} weeks of spend, money and hours at {rate} an hour. The Sales and "
+            "Marketing pages count the sidebar's period, young leads too, and cost per lead "
+            "there is shown both as money only and with hours.")
 
 
 def reasons_table(rec: Recommendation) -> pd.DataFrame:

@@ -188,9 +188,10 @@ CHART_HELP: dict[str, dict] = {
         "metrics": ["headline_by_week"],
     },
     "finding": {
-        "text": "The two channels (with at least a few dozen leads) whose conversion differs "
-        "most: each rate with its range, and how likely the first truly converts better (the "
-        "same comparison as the head-to-head card on the Sales page).",
+        "text": "The two channels you pinned on the Sales page; else referral against cold "
+        "call; else the two biggest channels whose conversion really differs. Each rate with "
+        "its likely range, and how likely the first truly converts better (the same "
+        "comparison as the head-to-head card on the Sales page).",
         "metrics": ["head_to_head", "conversion_rate"],
     },
     "open_by_temperature": {

@@ -8,12 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from funnel import format as fmt
-
-# A channel needs this many leads in the period to be put forward as the finding.
-MIN_LEADS = 30
-FALLBACK_MIN_LEADS = 10
-# Channels that are not a channel a person could invest in.
-NOT_ACTIONABLE = {"unknown", "other"}
+from funnel.metrics import pairs
 
 
 @dataclass(frozen=True)
@@ -65,41 +60,37 @@ def weekly_headline(by_week: pd.DataFrame) -> Headline | None:
     return Headline(this, last)
 
 
-def finding_pair(conversion: pd.DataFrame) -> tuple[str, str] | None:
-    """The best- and worst-converting channels among those with enough leads, or None.
-
-    ``conversion``: ``metrics.conversion_by_channel``. Channels 'unknown' and 'other' are left
-    out; ties go to the channel with more leads.
-    """
-    pool = conversion[~conversion["channel"].isin(NOT_ACTIONABLE)]
-    for minimum in (MIN_LEADS, FALLBACK_MIN_LEADS):
-        ranked = pool[pool["leads"] >= minimum].sort_values(
-            ["conversion_rate", "leads"], ascending=[False, False]
-        )
-        if len(ranked) >= 2:
-            best, worst = ranked.iloc[0], ranked.iloc[-1]
-            if best["conversion_rate"] > worst["conversion_rate"]:
-                return str(best["channel"]), str(worst["channel"])
-            return None
-    return None
+def finding_pair(conversion: pd.DataFrame, pinned: tuple[str, str] | None = None
+                 ) -> tuple[str, str] | None:
+    """The pair "Worth discussing" compares: :func:`funnel.metrics.pairs.finding_pair` (the
+    owner's pinned pair, else referral against cold call, else the two biggest channels with
+    a real difference)."""
+    return pairs.finding_pair(conversion, pinned)
 
 
-def default_pair(channels: list[str]) -> tuple[str, str] | None:
-    """Referral vs cold call when both exist, else the two biggest channels."""
-    if "referral" in channels and "cold_call" in channels:
-        return "referral", "cold_call"
-    if len(channels) >= 2:
-        return channels[0], channels[1]
-    return None
+def default_pair(channels: list[str], pinned: tuple[str, str] | None = None
+                 ) -> tuple[str, str] | None:
+    """The Sales page's first head to head: :func:`funnel.metrics.pairs.default_pair`."""
+    return pairs.default_pair(channels, pinned)
 
 
 def action_sentence(result: dict) -> str:
-    """What the finding suggests, in one line, when the better channel is clearly better."""
+    """What the finding suggests, in one line, when one channel is clearly better (either way
+    round: a pinned pair may put the weaker first). The sentence always carries how many times
+    the rate and the two rates, so it never reads "close at better than"."""
     a, b = result["a"], result["b"]
-    if not a["leads"] or not b["leads"] or result["p_a_better"] < 0.95:
+    p = result["p_a_better"]
+    if not a["leads"] or not b["leads"] or 1 - pairs.REAL < p < pairs.REAL:
         return ""
-    ratio = (a["conversion_rate"] / b["conversion_rate"]) if b["conversion_rate"] else None
-    times = f"{ratio:.1f}x the rate of" if ratio and ratio >= 1.5 else "better than"
-    return (f"{a['label']} leads close at {times} {fmt.in_sentence(b['label'])} leads: worth "
-            f"asking whether time spent on {fmt.in_sentence(b['label'])} would bring more "
-            f"customers through {fmt.in_sentence(a['label'])}.")
+    better, worse = (a, b) if p >= pairs.REAL else (b, a)
+    rate_b, rate_w = better["conversion_rate"], worse["conversion_rate"]
+    name_b, name_w = better["label"], fmt.in_sentence(worse["label"])
+    if rate_w:
+        ratio = rate_b / rate_w
+        times = f"{ratio:.2f}" if ratio < 1.1 else f"{ratio:.1f}"
+        how = (f"close at {times} times the rate of {name_w} leads "
+               f"({fmt.pct(rate_b)} against {fmt.pct(rate_w)})")
+    else:
+        how = f"close at {fmt.pct(rate_b)}, while no {name_w} lead has closed yet"
+    return (f"{name_b} leads {how}: worth asking whether time spent on {name_w} would bring "
+            f"more customers through {fmt.in_sentence(name_b)}.")

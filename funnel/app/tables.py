@@ -9,6 +9,7 @@ import pandas as pd
 
 from funnel import charts
 from funnel import format as fmt
+from funnel.metrics import costs
 
 
 def _channel_names(df: pd.DataFrame) -> list[str]:
@@ -59,7 +60,9 @@ def spend_table(df: pd.DataFrame) -> pd.DataFrame:
             "Leads": df["leads"].to_numpy(),
             "Money spent": [fmt.money(v) for v in df["spend"]],
             "Hours spent": [fmt.count(v) for v in df["hours"]],
-            "Cost per lead": [fmt.money(v) for v in df["cost_per_lead"]],
+            costs.money_only_name(): [fmt.money(v) for v in df["cost_per_lead"]],
+            costs.with_hours_name(costs.DEFAULT_HOURLY_RATE, fmt.CURRENCY): [
+                fmt.money(v) for v in df["cost_per_lead_with_hours"]],
             "Hours per lead": [f"{v:.2f}" if fmt.finite(v) else fmt.MISSING
                                for v in df["hours_per_lead"]],
         }

@@ -14,6 +14,7 @@ from funnel.app import docs as app_docs
 from funnel.app import preload as app_preload
 from funnel.app import state as app_state
 from funnel.safe_text import md_text
+from funnel.store import pinned
 
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 DEFINITIONS_PAGE = "app_pages/definitions.py"
@@ -22,8 +23,17 @@ UPLOAD_PAGE = "app_pages/upload.py"
 
 def section(title: str, help_key: str, narrow: bool = False) -> None:
     """A subheader with a 'How to read this' popover: the chart's help and its definitions.
-    ``narrow``: the section sits in a half-width column."""
-    left, right = st.columns([3, 2] if narrow else [5, 1], vertical_alignment="bottom")
+    ``narrow``: the section sits in a half-width column, so the popover goes under the title.
+
+    The popover's column is two sevenths of the row: at 1280 px wide (a 790 px main pane) that
+    is about 220 px, room for its icon, words and arrow (a sixth, 125 px, cut the words to
+    "How to rea...")."""
+    if narrow:
+        st.subheader(title)
+        with st.popover("How to read this", icon=":material/help:", width="content"):
+            help_panel(help_key)
+        return
+    left, right = st.columns([5, 2], vertical_alignment="bottom")
     left.subheader(title)
     with right.popover("How to read this", icon=":material/help:", width="stretch"):
         help_panel(help_key)
@@ -77,6 +87,16 @@ def draw_selectable(fig: go.Figure, key: str) -> None:
     app_preload.done()
     st.plotly_chart(fig, config=PLOTLY_CONFIG, key=key, width="stretch", theme=None,
                     on_select="rerun", selection_mode="points")
+
+
+def table(df: pd.DataFrame) -> None:
+    """A read-only table whose cells wrap, so a wide one fits the page instead of being cut
+    at the right (``st.dataframe`` draws on a canvas that cannot wrap: "within normal
+    variatior", "Extra won value (90%"). Every text cell is plain text
+    (:func:`funnel.safe_text.md_text`): channel and owner names are the files' words."""
+    shown = df.map(lambda v: md_text(v) if isinstance(v, str) else v)  # any dtype of text
+    shown.columns = [md_text(str(c)) for c in shown.columns]
+    st.table(shown, hide_index=True)
 
 
 def first_run() -> None:
@@ -144,3 +164,23 @@ def period_caption() -> str:
     if as_of:
         text += f" · data as of {fmt.date(as_of)}"
     return text
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _pinned_pair(_handle: app_state.StoreHandle, db: str, rev: int) -> tuple[str, str] | None:
+    with app_state.reader(_handle) as cur:
+        return pinned.pinned_pair(cur)
+
+
+def pinned_pair() -> tuple[str, str] | None:
+    """The head-to-head pair the owner pinned on the Sales page (None: the default applies)."""
+    return _pinned_pair(app_state.handle(), str(app_state.db_path()), app_state.revision())
+
+
+def pin_pair(pair: tuple[str, str] | None) -> None:
+    """Pin ``pair`` for Overview, Sales and the weekly pack (None: unpin)."""
+    with app_state.writer() as cur:
+        if pair is None:
+            pinned.unpin_pair(cur)
+        else:
+            pinned.pin_pair(cur, *pair)

@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from funnel import format as fmt
-from funnel.metrics import stage_time, stats
+from funnel.metrics import costs, stage_time, stats
 from funnel.metrics.filters import DateLike, Names, filter_params
 from funnel.store import connection as store
 
@@ -174,13 +174,25 @@ def open_by_temperature(con, start=None, end=None, channels=None, owners=None) -
     return df
 
 
-def spend_by_channel(con, start=None, end=None, channels=None, owners=None) -> pd.DataFrame:
+def spend_by_channel(con, start=None, end=None, channels=None, owners=None,
+                     hourly_rate: float = costs.DEFAULT_HOURLY_RATE) -> pd.DataFrame:
     """Money and hours spent per channel against its leads and wins.
 
-    Columns: channel, kind, label, leads, won, won_value, spend, hours, cost_per_lead,
-    cost_per_win, roi, hours_per_lead, hours_per_win (ratios NULL with an owners filter).
+    Columns: channel, kind, label, leads, won, won_value, spend, hours, cost_per_win, roi,
+    hours_per_lead, hours_per_win, cost_per_lead (money only) and cost_per_lead_with_hours
+    (money plus hours at ``hourly_rate``), both from :mod:`funnel.metrics.costs` (ratios NULL
+    with an owners filter: spend is not recorded per owner).
     """
-    return _fetch(con, "spend_by_channel", start, end, channels, owners)
+    df = _fetch(con, "spend_by_channel", start, end, channels, owners)
+    apply = owners is None
+    df["cost_per_lead"] = pd.Series(
+        [costs.cost_per_lead(m, n) if apply else None
+         for m, n in zip(df["spend"], df["leads"], strict=True)], index=df.index, dtype="float64")
+    df["cost_per_lead_with_hours"] = pd.Series(
+        [costs.cost_per_lead(m, n, h, hourly_rate) if apply else None
+         for m, n, h in zip(df["spend"], df["leads"], df["hours"], strict=True)],
+        index=df.index, dtype="float64")
+    return df
 
 
 def weekly_cohorts(con, start=None, end=None, channels=None, owners=None) -> pd.DataFrame:

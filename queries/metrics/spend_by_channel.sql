@@ -1,5 +1,7 @@
 -- Purpose: what each channel cost against what it brought: money and hours spent (table
---          channel_spend) with cost_per_lead, cost_per_win and roi = (won_value - spend) / spend.
+--          channel_spend) with cost_per_win and roi = (won_value - spend) / spend. The cost per
+--          lead is not computed here: funnel.metrics.costs is its one definition (money only,
+--          and money plus hours at the owner's hourly rate) and funnel.metrics adds it.
 --          A spend row whose period only partly overlaps [$start, $end] counts pro rata by days
 --          (money * overlapping days / days in its period). Money and hours are kept apart.
 --          Spend is not recorded per owner: with an $owners filter spend and hours are still
@@ -66,7 +68,6 @@ SELECT
     j.won_value,
     j.spend,
     j.hours,
-    CASE WHEN j.costs_apply AND j.leads > 0 THEN j.spend / j.leads END AS cost_per_lead,
     CASE WHEN j.costs_apply AND j.won > 0 THEN j.spend / j.won END AS cost_per_win,
     CASE WHEN j.costs_apply AND j.spend > 0 THEN (j.won_value - j.spend) / j.spend END AS roi,
     CASE WHEN j.costs_apply AND j.leads > 0 THEN j.hours / j.leads END AS hours_per_lead,
