@@ -138,8 +138,10 @@ def test_pages_and_report_agree_on_conversion_interval_and_cost_per_lead(demo_db
         [sys.executable, "-m", "funnel", "report", "--db", str(demo_db), "--format", "md"],
         capture_output=True, text=True, check=True,
     ).stdout
-    lines = {line.split("|")[1].strip().lower(): line for line in md.splitlines()
-             if line.startswith("| ") and RATE_WITH_RANGE.search(line)}
+    lines: dict[str, str] = {}  # the first row per channel: the conversion table comes first
+    for line in md.splitlines():
+        if line.startswith("| ") and RATE_WITH_RANGE.search(line):
+            lines.setdefault(line.split("|")[1].strip().lower(), line)
     assert_rate(lines.get("referral", ""), referral, "report referral")
     cold_line = lines.get("cold call") or lines.get("cold_call", "")
     assert_rate(cold_line, cold_call, "report cold call")
