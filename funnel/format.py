@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import sys
 from collections.abc import Iterable
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from funnel.synonyms import CHANNELS, STAGES
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MISSING = "–"
 CURRENCY = "$"
@@ -23,11 +26,17 @@ TEMPERATURE_LABELS = {"cold": "Cold", "warm": "Warm", "hot": "Hot"}
 
 
 def is_missing(value: object) -> bool:
-    """True for None, NaN and pandas' NA/NaT."""
+    """True for None, NaN and pandas' NA/NaT. Imports no pandas: a process that has not loaded
+    it (the CLI before its command runs) holds no NA or NaT."""
     if value is None:
         return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    pandas = sys.modules.get("pandas")
+    if pandas is None:
+        return False
     try:
-        return bool(pd.isna(value))
+        return bool(pandas.isna(value))
     except (TypeError, ValueError):
         return False
 
@@ -321,7 +330,7 @@ def date(value: object) -> str:
     """A date as '16 Nov 2026'."""
     if is_missing(value):
         return MISSING
-    stamp = pd.Timestamp(value)
+    stamp = _timestamp(value)
     return f"{stamp.day} {stamp:%b %Y}"
 
 
@@ -329,7 +338,7 @@ def week(value: object) -> str:
     """An ISO week's Monday as 'Week of 16 Nov'."""
     if is_missing(value):
         return MISSING
-    stamp = pd.Timestamp(value)
+    stamp = _timestamp(value)
     return f"Week of {stamp.day} {stamp:%b}"
 
 
@@ -337,8 +346,14 @@ def short_date(value: object) -> str:
     """'16 Nov'."""
     if is_missing(value):
         return MISSING
-    stamp = pd.Timestamp(value)
+    stamp = _timestamp(value)
     return f"{stamp.day} {stamp:%b}"
+
+
+def _timestamp(value: object):
+    import pandas as pd  # here, not at import: the CLI's start stays light
+
+    return pd.Timestamp(value)
 
 
 def iso(value: dt.date | None) -> str | None:

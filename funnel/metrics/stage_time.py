@@ -72,32 +72,37 @@ def time_in_stage(
 
 
 def _summary(group: pd.DataFrame) -> dict:
-    timed = group[group["days"].notna()]
-    km = stats.kaplan_meier(timed["days"], timed["left"], timed["leads"])
-    left = timed[timed["left"]]
-    moved = left[left["moved_on"]]
+    days = group["days"].to_numpy(dtype=float, na_value=np.nan)  # NaN: not timed
+    left = group["left"].fillna(False).to_numpy(dtype=bool)
+    moved_on = group["moved_on"].fillna(False).to_numpy(dtype=bool)
+    leads = group["leads"].to_numpy(dtype=np.int64)
+    timed = ~np.isnan(days)
+    km = stats.kaplan_meier(days[timed], left[timed], leads[timed])
+    moved = timed & left & moved_on
     return {
-        "stays": int(group["leads"].sum()),
-        "left": int(left["leads"].sum()),
-        "still_there": int(timed.loc[~timed["left"], "leads"].sum()),
-        "not_in_data": int(group.loc[group["days"].isna(), "leads"].sum()),
+        "stays": int(leads.sum()),
+        "left": int(leads[timed & left].sum()),
+        "still_there": int(leads[timed & ~left].sum()),
+        "not_in_data": int(leads[~timed].sum()),
         "median_days": km["median_days"],
         "median_ci_low": km["median_ci_low"],
         "median_ci_high": km["median_ci_high"],
-        "moved_on": int(moved["leads"].sum()),
-        "median_days_to_next_step": _weighted_median(moved["days"], moved["leads"]),
+        "moved_on": int(leads[moved].sum()),
+        "median_days_to_next_step": _weighted_median(days[moved], leads[moved]),
     }
 
 
-def _weighted_median(values: pd.Series, counts: pd.Series) -> float | None:
+def _weighted_median(values, counts) -> float | None:
     """The median of ``values`` each repeated ``counts`` times (the mean of the two middle
     ones for an even number), or None when there are none."""
+    values = np.asarray(values, dtype=float)
+    counts = np.asarray(counts, dtype=np.int64)
     n = int(counts.sum())
     if n == 0:
         return None
-    order = np.argsort(values.to_numpy(dtype=float), kind="stable")
-    sorted_values = values.to_numpy(dtype=float)[order]
-    cumulative = np.cumsum(counts.to_numpy(dtype=np.int64)[order])
+    order = np.argsort(values, kind="stable")
+    sorted_values = values[order]
+    cumulative = np.cumsum(counts[order])
     low = sorted_values[np.searchsorted(cumulative, (n - 1) // 2 + 1)]
     high = sorted_values[np.searchsorted(cumulative, n // 2 + 1)]
     return float((low + high) / 2)
