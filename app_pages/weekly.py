@@ -101,7 +101,9 @@ if not app_ui.page_needs_data():
 
     st.subheader("Take it away")
     files = app_weekly.files(pack, db, rev, week)
-    html_col, pdf_col, md_col, csv_col = st.columns(4)
+    # two rows of two: four buttons side by side clip their words at 1280 px
+    html_col, pdf_col = st.columns(2)
+    md_col, csv_col = st.columns(2)
     html_col.download_button("One-page HTML (opens offline)", files["html"],
                              file_name=f"weekly_{pack.week}.html", mime="text/html",
                              icon=":material/description:", width="stretch")

@@ -371,13 +371,13 @@ def test_schema_6_marks_first_seen_stages_of_an_older_store(db_path):
 
 
 def _spells_differ(con) -> int:
-    """Rows the kept stage_spells and a recomputation from every event do not share."""
+    """Rows the kept stage_stays and a recomputation from every event do not share."""
     kept_only = con.execute(
-        "SELECT count(*) FROM (SELECT * FROM stage_spells "
+        "SELECT count(*) FROM (SELECT * FROM stage_stays "
         "EXCEPT ALL SELECT * FROM funnel_spells_of(NULL))").fetchone()[0]
     computed_only = con.execute(
         "SELECT count(*) FROM (SELECT * FROM funnel_spells_of(NULL) "
-        "EXCEPT ALL SELECT * FROM stage_spells)").fetchone()[0]
+        "EXCEPT ALL SELECT * FROM stage_stays)").fetchone()[0]
     return kept_only + computed_only
 
 
@@ -386,7 +386,7 @@ def test_the_kept_stays_follow_every_writer(two_weeks, db_path, tmp_path):
 
     con = two_weeks
     # deal 1: 'new' from its created date, 'contacted' seen in the second snapshot: two stays
-    stays = con.execute("SELECT s.stage FROM stage_spells s JOIN leads l USING (lead_key) "
+    stays = con.execute("SELECT s.stage FROM stage_stays s JOIN leads l USING (lead_key) "
                         "WHERE l.crm_id = '1' ORDER BY s.entered_at").fetchall()
     assert stays == [("new",), ("contacted",)]
     assert _spells_differ(con) == 0
@@ -394,14 +394,14 @@ def test_the_kept_stays_follow_every_writer(two_weeks, db_path, tmp_path):
     third = [row.replace("1,open,Contact Made", "1,open,Proposal Made")
              .replace("6,open,Lead In", "6,open,Site Visit") for row in SECOND]
     _load(con, db_path, tmp_path, [(third, SECOND_DAY + dt.timedelta(days=7))])
-    assert con.execute("SELECT count(*) FROM stage_spells s JOIN leads l USING (lead_key) "
+    assert con.execute("SELECT count(*) FROM stage_stays s JOIN leads l USING (lead_key) "
                        "WHERE l.crm_id = '1'").fetchone()[0] == 3  # new, contacted, proposal
     assert _spells_differ(con) == 0
     # the owner says Site Visit is 'qualified': deal 6 gets a 'qualified' event, so a stay
     assert synonym_edits.save_stage_synonym(con, "Site Visit", "qualified") == 1
-    assert con.execute("SELECT count(*) FROM stage_spells s JOIN leads l USING (lead_key) "
+    assert con.execute("SELECT count(*) FROM stage_stays s JOIN leads l USING (lead_key) "
                        "WHERE l.crm_id = '6' AND s.stage = 'qualified'").fetchone()[0] == 1
     assert _spells_differ(con) == 0
     replay.remove_upload(con, 2, db_path)  # every upload but the second read again
     assert _spells_differ(con) == 0
-    assert con.execute("SELECT count(*) FROM stage_spells").fetchone()[0] > 0
+    assert con.execute("SELECT count(*) FROM stage_stays").fetchone()[0] > 0

@@ -54,7 +54,8 @@ SQL_AND_COLUMNS = [
     r"\bmedian_days_to_win\b", r"\bvalue_per_lead\b", r"\bwon_value\b", r"\blead_key\b",
     r"canonical slug", r"\bp_a_better\b", r"\bBeta\(", r"\bPoisson\b",
 ]
-FILE_WORDS_COLUMNS = {"Value in your file", "Value in the file"}
+FILE_WORDS_PICKERS = {"Name in your files"}
+FILE_WORDS_COLUMNS = {"Value in your file", "Value in the file", "Value in your files"}
 OWN_WORDS = set(CHANNELS)  # Funnel's own channel slugs: English words
 
 pytestmark = [pytest.mark.usefixtures("fresh_caches"), pytest.mark.real_data]
@@ -203,6 +204,9 @@ def page_texts(at: AppTest) -> str:
                          and str(c) not in FILE_WORDS_COLUMNS]
                 texts += [str(c) for c in shown]
                 texts += [str(v) for v in frame[shown].astype(str).to_numpy().ravel()]
+            continue
+        if kind == "selectbox" and getattr(node, "label", "") in FILE_WORDS_PICKERS:
+            texts.append(node.label)  # its options are the files' own values, to be mapped
             continue
         if kind == "plotly_chart":
             texts += _plotly_words(node.proto.spec)

@@ -146,7 +146,10 @@ def build(
     if int(moves.loc[moves["destination"].notna(), "moves"].sum()) >= MIN_MOVES:
         # a deal's chance rests on its channel and stage alone here: one row for each (a sum
         # of binomials with one chance is one binomial on their sum)
-        deals = (deals.groupby(["channel", "stage"], sort=False, as_index=False)
+        # (summed in one order whatever order the store returned the rows in: a lake's
+        # report equals a file store's to the last digit)
+        deals = (deals.sort_values(["channel", "stage", "days_open"], kind="stable")
+                 .groupby(["channel", "stage"], sort=True, as_index=False)
                  [["open_deals", "open_value", "valued"]].sum().assign(days_open=0))
         chances, stages = _by_stages(deals, moves, result["horizons"], rng, draws, notes)
     else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -34,6 +35,10 @@ MIGRATIONS = [
     "schema/008_stage_spells.sql",
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+SPELLS_MIGRATION = "schema/008_stage_spells.sql"  # stage_spells becomes a kept table
+SPELLS_VERSION = MIGRATIONS.index(SPELLS_MIGRATION) + 1
+_TABLE_MACRO = re.compile(
+    r"^\s*CREATE\s+(OR\s+REPLACE\s+)?(TEMP\s+)?MACRO\b[^(]*\([^)]*\)\s+AS\s+TABLE\b", re.I)
 
 
 class StoreBusyError(RuntimeError):
@@ -289,6 +294,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
         with transaction(con):
             run(con, MIGRATIONS[version - 1].removesuffix(".sql"))
             run(con, "schema/record_version", {"version": version})
+            if MIGRATIONS[version - 1] == SPELLS_MIGRATION:
+                run(con, "spells/refresh_all")  # the stays of the events already stored
     if current < SCHEMA_VERSION or not _seeded(con):
         seed_defaults(con)
 
@@ -309,11 +316,16 @@ def _migrate_lake(con: lake.LakeConnection, current: int) -> None:
         for version in range(current + 1, SCHEMA_VERSION + 1):
             for statement in lake.statements(sql_text(MIGRATIONS[version - 1][:-4])):
                 ddl = lake.lake_ddl(statement)
-                if ddl:
+                # a table macro binds its tables when made, and a lake shows the tables this
+                # transaction makes only once it commits: made by prepare() below
+                if ddl and not _TABLE_MACRO.match(ddl):
                     con.execute(ddl)
             run(con, "schema/record_version", {"version": version})
         seed_defaults(con)
     con.prepare()  # the macros and sequences as the migrations left them
+    if current < SPELLS_VERSION:
+        with transaction(con):
+            run(con, "spells/refresh_all")  # the stays of the events already stored
 
 
 def _seeded(con: duckdb.DuckDBPyConnection) -> bool:

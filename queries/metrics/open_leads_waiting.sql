@@ -1,7 +1,7 @@
 -- Purpose: sales: where the period's open leads (neither won nor lost) are waiting, per channel
 --          and stage, at the store's as-of date: how many, their value, how long since they
 --          came in, and how long they have been at their stage: known where the lead entered
---          it at a dated change (or it is 'new': see schema/006's stage_spells); for a lead a
+--          it at a dated change (or it is 'new': see schema/006's stage_spells, kept in schema/008's stage_stays); for a lead a
 --          file first showed already at its stage, the days since then, a lower bound (it was
 --          there at least that long).
 -- Grain: one row per channel x open stage with open leads, and one per stage for all channels
@@ -24,7 +24,7 @@ open_leads AS (
 ),
 current_stays AS (
     SELECT p.lead_key, p.stage, p.entered_at, p.entry_known
-    FROM stage_spells AS p
+    FROM stage_stays AS p
     WHERE p.left_at IS NULL AND p.entered_at IS NOT NULL
       AND p.lead_key IN (SELECT lead_key FROM open_leads)
 ),

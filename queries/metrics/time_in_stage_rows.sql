@@ -1,6 +1,6 @@
 -- Purpose: the input of the time-in-stage curves (Kaplan-Meier, funnel.metrics.stage_time): each
 --          stay of the period's leads in an open stage (new, contacted, qualified, proposal),
---          from schema/006's stage_spells. A stay whose entry and exit dates are both known
+--          from schema/006's stage_spells, kept in schema/008's stage_stays. A stay whose entry and exit dates are both known
 --          ends in `left` (days = left_at - entered_at; moved_on: to a later stage that is not
 --          'lost', the next step); a lead still in its stay at the store's as-of date is
 --          censored there (left = false) when its entry is known. Every other stay (the lead
@@ -26,7 +26,7 @@ stays AS (
         p.left_at,
         coalesce(nx.position > st.position AND p.next_stage <> 'lost', FALSE) AS moved_on
     FROM selected AS s
-    JOIN stage_spells AS p ON p.lead_key = s.lead_key
+    JOIN stage_stays AS p ON p.lead_key = s.lead_key
     JOIN stages AS st ON st.stage = p.stage
     LEFT JOIN stages AS nx ON nx.stage = p.next_stage
     WHERE p.stage NOT IN ('won', 'lost')

@@ -4,7 +4,7 @@
 --          before every upload is ingested again in order. The owner's synonyms, spend, decisions and own settings stay.
 -- Parameters: none.
 DELETE FROM lead_events;
-DELETE FROM stage_spells;
+DELETE FROM stage_stays;
 DELETE FROM leads;
 DELETE FROM rejected_rows;
 DELETE FROM cell_warnings;
