@@ -13,8 +13,8 @@ WITH periods AS (
         s.channel,
         s.period_start,
         s.period_end,
-        sum(coalesce(s.money, 0.0)) AS money,
-        sum(coalesce(s.hours, 0.0)) AS hours
+        sum(try_cast(coalesce(s.money, 0.0) AS DECIMAL(38, 6)))::DOUBLE AS money,
+        sum(try_cast(coalesce(s.hours, 0.0) AS DECIMAL(38, 6)))::DOUBLE AS hours
     FROM channel_spend AS s
     WHERE s.period_end >= s.period_start
       AND ($start::DATE IS NULL OR s.period_start >= $start::DATE)

@@ -51,7 +51,7 @@ counts AS (
 won_values AS (
     -- summed over the won leads themselves, not per day and then per period: a sum of
     -- fractional values regrouped can differ in its last digit
-    SELECT d.decision_id, d.channel, sum(l.value) AS won_value
+    SELECT d.decision_id, d.channel, sum(try_cast(l.value AS DECIMAL(38, 6)))::DOUBLE AS won_value
     FROM d
     JOIN leads AS l
         ON l.channel = d.channel
@@ -74,12 +74,12 @@ spend AS (
     SELECT
         d.decision_id,
         d.channel,
-        sum(coalesce(s.money, 0.0)
+        sum(try_cast(coalesce(s.money, 0.0)
             * funnel_overlap_days(s.period_start, s.period_end, d.period_start, d.period_end)
-            / (s.period_end - s.period_start + 1)) AS actual_money,
-        sum(coalesce(s.hours, 0.0)
+            / (s.period_end - s.period_start + 1) AS DECIMAL(38, 6)))::DOUBLE AS actual_money,
+        sum(try_cast(coalesce(s.hours, 0.0)
             * funnel_overlap_days(s.period_start, s.period_end, d.period_start, d.period_end)
-            / (s.period_end - s.period_start + 1)) AS actual_hours
+            / (s.period_end - s.period_start + 1) AS DECIMAL(38, 6)))::DOUBLE AS actual_hours
     FROM d
     JOIN channel_spend AS s
         ON s.channel = d.channel

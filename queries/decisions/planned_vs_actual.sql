@@ -34,12 +34,12 @@ spend AS (
         w.decision_id,
         w.channel,
         w.week_start,
-        sum(coalesce(s.money, 0.0)
+        sum(try_cast(coalesce(s.money, 0.0)
             * funnel_overlap_days(s.period_start, s.period_end, w.week_start, w.week_end)
-            / (s.period_end - s.period_start + 1)) AS actual_money,
-        sum(coalesce(s.hours, 0.0)
+            / (s.period_end - s.period_start + 1) AS DECIMAL(38, 6)))::DOUBLE AS actual_money,
+        sum(try_cast(coalesce(s.hours, 0.0)
             * funnel_overlap_days(s.period_start, s.period_end, w.week_start, w.week_end)
-            / (s.period_end - s.period_start + 1)) AS actual_hours
+            / (s.period_end - s.period_start + 1) AS DECIMAL(38, 6)))::DOUBLE AS actual_hours
     FROM weeks AS w
     JOIN channel_spend AS s
         ON s.channel = w.channel

@@ -17,7 +17,7 @@ counts AS (
         count(*) AS leads,
         count(*) FILTER (WHERE stage = 'won') AS won,
         count(*) FILTER (WHERE stage = 'lost') AS lost,
-        coalesce(sum(value) FILTER (WHERE stage = 'won'), 0.0) AS won_value
+        coalesce((sum(try_cast(value AS DECIMAL(38, 6))) FILTER (WHERE stage = 'won'))::DOUBLE, 0.0) AS won_value
     FROM selected
     GROUP BY channel
 ),

@@ -17,7 +17,7 @@ WITH counts AS (
         count(*) AS leads,
         count(*) FILTER (WHERE l.stage = 'won') AS won,
         count(*) FILTER (WHERE l.stage = 'lost') AS lost,
-        coalesce(sum(l.value) FILTER (WHERE l.stage = 'won'), 0.0) AS won_value
+        coalesce((sum(try_cast(l.value AS DECIMAL(38, 6))) FILTER (WHERE l.stage = 'won'))::DOUBLE, 0.0) AS won_value
     FROM selected_leads($start, $end, $channels, $owners) AS l
     GROUP BY GROUPING SETS ((l.owner), (l.owner, l.channel))
 ),

@@ -9,7 +9,7 @@ SELECT
     l.stage,
     greatest(0, date_diff('day', l.created_at::DATE, funnel_as_of()))::INTEGER AS days_open,
     count(*) AS open_deals,
-    coalesce(sum(l.value), 0.0) AS open_value,
+    coalesce(sum(try_cast(l.value AS DECIMAL(38, 6)))::DOUBLE, 0.0) AS open_value,
     count(l.value) AS valued
 FROM selected_leads($start, $end, $channels, $owners) AS l
 JOIN stages AS st ON st.stage = l.stage

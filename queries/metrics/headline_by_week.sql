@@ -32,7 +32,7 @@ closed AS (
     SELECT
         date_trunc('week', won_at)::DATE AS week,
         count(*) AS wins_closed,
-        coalesce(sum(value), 0.0) AS won_value_closed
+        coalesce(sum(try_cast(value AS DECIMAL(38, 6)))::DOUBLE, 0.0) AS won_value_closed
     FROM selected
     WHERE stage = 'won' AND won_at IS NOT NULL
     GROUP BY date_trunc('week', won_at)::DATE

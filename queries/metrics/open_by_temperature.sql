@@ -25,7 +25,7 @@ per_temperature AS (
     SELECT
         st.temperature,
         count(*) AS open_leads,
-        coalesce(sum(s.value), 0.0) AS open_value,
+        coalesce(sum(try_cast(s.value AS DECIMAL(38, 6)))::DOUBLE, 0.0) AS open_value,
         median(date_diff('day', s.created_at::DATE, a.as_of_date)) AS median_age_days,
         max(date_diff('day', s.created_at::DATE, a.as_of_date)) AS oldest_age_days
     FROM selected AS s

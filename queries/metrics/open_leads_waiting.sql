@@ -48,7 +48,7 @@ grouped AS (
         GROUPING(channel) = 1 AS all_channels,
         stage,
         count(*) AS open_leads,
-        coalesce(sum(value), 0.0) AS open_value,
+        coalesce(sum(try_cast(value AS DECIMAL(38, 6)))::DOUBLE, 0.0) AS open_value,
         median(days_open) AS median_days_open,
         max(days_open) AS oldest_days_open,
         count(days_at_stage) FILTER (WHERE entry_known) AS known_at_stage,

@@ -4,6 +4,8 @@
 --          and money plus hours at the owner's hourly rate) and funnel.metrics adds it.
 --          A spend row whose period only partly overlaps [$start, $end] counts pro rata by days
 --          (money * overlapping days / days in its period). Money and hours are kept apart.
+--          Sums are exact (decimals to a millionth), so no total depends on the order rows
+--          are read in (a DuckLake store reads them in another order than a file).
 --          Spend is not recorded per owner: with an $owners filter spend and hours are still
 --          shown but the cost ratios are NULL (they would charge the whole channel's spend to a
 --          few owners' leads).
@@ -21,7 +23,7 @@ lead_counts AS (
         channel,
         count(*) AS leads,
         count(*) FILTER (WHERE stage = 'won') AS won,
-        coalesce(sum(value) FILTER (WHERE stage = 'won'), 0.0) AS won_value
+        coalesce((sum(try_cast(value AS DECIMAL(38, 6))) FILTER (WHERE stage = 'won'))::DOUBLE, 0.0) AS won_value
     FROM selected
     GROUP BY channel
 ),
@@ -41,8 +43,8 @@ spend_rows AS (
 spend AS (
     SELECT
         channel,
-        sum(money * overlap_days / period_days) AS spend,
-        sum(hours * overlap_days / period_days) AS hours
+        sum(try_cast(money * overlap_days / period_days AS DECIMAL(38, 6)))::DOUBLE AS spend,
+        sum(try_cast(hours * overlap_days / period_days AS DECIMAL(38, 6)))::DOUBLE AS hours
     FROM spend_rows
     WHERE overlap_days > 0
     GROUP BY channel

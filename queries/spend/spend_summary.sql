@@ -3,7 +3,7 @@
 --          months. Grain: one row. Parameters: none (reads spend_typed).
 SELECT count(*) AS rows_loaded,
        count(DISTINCT (channel, period_start)) AS periods,
-       sum(money) AS money,
-       sum(hours) AS hours,
+       sum(try_cast(money AS DECIMAL(38, 6)))::DOUBLE AS money,
+       sum(try_cast(hours AS DECIMAL(38, 6)))::DOUBLE AS hours,
        coalesce(bool_or(is_month), FALSE) AS monthly
 FROM spend_typed WHERE reject_reason IS NULL;

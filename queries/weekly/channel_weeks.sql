@@ -49,7 +49,7 @@ per_week AS (
         coalesce(sum(n) FILTER (WHERE what = 'created'), 0)::BIGINT AS leads,
         count(*) FILTER (WHERE what = 'won') AS won,
         coalesce(sum(n) FILTER (WHERE what = 'lost'), 0)::BIGINT AS lost,
-        coalesce(sum(value) FILTER (WHERE what = 'won'), 0.0) AS won_value,
+        coalesce((sum(try_cast(value AS DECIMAL(38, 6))) FILTER (WHERE what = 'won'))::DOUBLE, 0.0) AS won_value,
         coalesce(list(value ORDER BY value) FILTER (WHERE what = 'won'), []) AS won_values
     FROM activity
     GROUP BY GROUPING SETS ((channel, date_trunc('week', day)::DATE), (date_trunc('week', day)::DATE))
