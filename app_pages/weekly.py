@@ -45,10 +45,13 @@ if not app_ui.page_needs_data():
                    "numbers are partial and nothing is flagged yet.", icon=":material/schedule:")
 
     app_ui.section("This week against the weeks before", "weekly")
-    for column, (what, value, note) in zip(st.columns(5), weekly_export.headline(pack),
-                                           strict=True):
-        column.metric(what, value, border=True)
-        column.caption(note)
+    numbers = weekly_export.headline(pack)
+    # three to a row: five to a row cut "$23,200" to "$23,…" at 1280 px
+    for start in range(0, len(numbers), 3):
+        row = numbers[start:start + 3]
+        for column, (what, value, note) in zip(st.columns(3)[:len(row)], row, strict=True):
+            column.metric(what, value, border=True)
+            column.caption(note)
     if pack.wins_without_date:
         st.caption(md_text(pack.wins_without_date))
 
@@ -80,9 +83,9 @@ if not app_ui.page_needs_data():
 
     figures = app_weekly.figures(pack, db, rev, week)
     if figures:
-        for column, (title, spec) in zip(st.columns(len(figures)), figures.items(), strict=True):
-            column.markdown(f"**{title}**")
-            app_ui.draw(app_state.as_figure(spec), config=PLOTLY_CONFIG, where=column)
+        for title, spec in figures.items():  # one to a row: side by side, labels were 6 px
+            st.markdown(f"**{title}**")
+            app_ui.draw(app_state.as_figure(spec), config=PLOTLY_CONFIG)
 
     st.subheader("New leads by channel")
     st.dataframe(tables.leads_table(pack), hide_index=True, width="stretch", height="content")

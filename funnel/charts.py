@@ -138,8 +138,8 @@ def _week_axis(weeks: Sequence, title: str | None = None, most: int = 12) -> dic
     unique = sorted({pd.Timestamp(w) for w in weeks})
     step = max(1, math.ceil(len(unique) / most))
     shown = unique[::step]
-    axis = {"tickvals": shown, "ticktext": [w.strftime("%d %b") for w in shown],
-            "tickformat": "%d %b"}
+    axis = {"tickvals": shown, "ticktext": [fmt.short_date(w) for w in shown],
+            "tickformat": "%-d %b"}
     if len(unique) == 1:  # a single bar: half a week each side, not a day-wide axis
         axis["range"] = [unique[0] - pd.Timedelta(days=5), unique[0] + pd.Timedelta(days=5)]
     if title:
@@ -734,7 +734,10 @@ def weekly_cohorts(
         traces, height=_bar_height(len(channels), per_bar=38, minimum=300),
         yaxis={**_top_down_axis(names), "showgrid": False},
         xaxis={"title": {"text": "Week the leads came in"}, "side": "bottom", "tickangle": 0,
-               "showgrid": False, "tickfont": {"size": 13}},
+               "showgrid": False, "tickfont": {"size": 13},
+               # more than 10 weeks: every other week named (the latest always), else the
+               # labels run into each other at 1280 px
+               "tickvals": week_names[::-2][::-1] if len(week_names) > 10 else week_names},
     )
 
 
@@ -967,7 +970,8 @@ def time_in_stage(df: pd.DataFrame) -> go.Figure:
     }
     labels = {
         "type": "scatter", "mode": "text", "x": high.fillna(median).fillna(0), "y": names,
-        "text": [" " + (fmt.days(m) if not pd.isna(m) else "not in the data") for m in median],
+        "text": [" " + fmt.median_stay(m, timed) for m, timed in
+                 zip(median, data["left"] + data["still_there"], strict=True)],
         "textposition": "middle right", "hoverinfo": "skip", "cliponaxis": False,
     }
     top = float(high.fillna(median).max()) if median.notna().any() else 1.0

@@ -318,12 +318,21 @@ def delta_points(value: float | None) -> str | None:
 
 
 def days(value: float | None) -> str:
-    """17.94 -> '18 days'; one decimal under 10 days."""
+    """17.94 -> '18 days'; one decimal under 10 days, none when it is whole (7.0 -> '7 days')."""
     if is_missing(value):
         return MISSING
     number = float(value)
     text = f"{number:.1f}" if number < 10 else f"{number:.0f}"
+    text = text.removesuffix(".0")
     return f"{text} day" if text == "1" else f"{text} days"
+
+
+def median_stay(median: float | None, timed: int) -> str:
+    """A stage's median stay in words: unknown when the data times no stay there; when more
+    than half the timed stays are still going, the median is not reached yet."""
+    if not is_missing(median):
+        return days(median)
+    return "not reached: most are still there" if timed else "not in the data"
 
 
 def date(value: object) -> str:
@@ -332,6 +341,14 @@ def date(value: object) -> str:
         return MISSING
     stamp = _timestamp(value)
     return f"{stamp.day} {stamp:%b %Y}"
+
+
+def date_time(value: object) -> str:
+    """A moment as '7 Dec 2026 23:12' (the day as ``date`` writes it)."""
+    if is_missing(value):
+        return MISSING
+    stamp = _timestamp(value)
+    return f"{stamp.day} {stamp:%b %Y %H:%M}"
 
 
 def week(value: object) -> str:

@@ -160,10 +160,11 @@ def stage_time_table(df: pd.DataFrame) -> pd.DataFrame:
         "Channel": df["channel_label"].to_numpy(),
         "Stage": df["stage_label"].to_numpy(),
         "Half the stays over within": [
-            fmt.days(m) + (f" ({fmt.days(lo)} to {fmt.days(hi)})" if fmt.finite(hi) else "")
-            if fmt.finite(m) else "not in the data"
-            for m, lo, hi in zip(df["median_days"], df["median_ci_low"], df["median_ci_high"],
-                                 strict=True)],
+            fmt.median_stay(m, timed)
+            + (f" ({fmt.days(lo)} to {fmt.days(hi)})" if fmt.finite(m) and fmt.finite(hi) else "")
+            for m, lo, hi, timed in zip(df["median_days"], df["median_ci_low"],
+                                        df["median_ci_high"], df["left"] + df["still_there"],
+                                        strict=True)],
         "Stays timed": df["left"].to_numpy(),
         "Still there": df["still_there"].to_numpy(),
         "Not timed in the data": df["not_in_data"].to_numpy(),

@@ -293,8 +293,7 @@ def upload_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             "File": df["file_name"],
             "From": df["source"].map(_source_label),
             "As of": [fmt.date(v) for v in df["as_of"]],
-            "Uploaded": [pd.Timestamp(v).strftime("%d %b %Y %H:%M") if not fmt.is_missing(v)
-                         else fmt.MISSING for v in df["ingested_at"]],
+            "Uploaded": [fmt.date_time(v) for v in df["ingested_at"]],
             "Rows read": df["rows_read"],
             "Loaded": df["rows_loaded"],
             "Rejected": df["rows_rejected"],
