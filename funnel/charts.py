@@ -47,12 +47,12 @@ CHANNEL_COLORS: dict[str, str] = {
     "organic_search": "#1f77b4",
     "paid_search": "#6baed6",
     "social": "#9467bd",
-    "paid_social": "#c5b0d5",
+    "paid_social": "#ce16ce",
     "email": "#17becf",
     "web": "#393b79",
     "event": "#e377c2",
     "partner": "#bcbd22",
-    "advertising": "#d4a017",
+    "advertising": "#8c564b",
     "other": "#7f7f7f",
     "unknown": "#b8b8b8",
 }
@@ -67,6 +67,7 @@ EXTRA_COLORS = [
 # Stacked and many-series charts draw the biggest channels and fold the rest into one
 # segment: past about eight, segments are too thin to tell apart and colours run out.
 TOP_CHANNELS = 8
+DISTINCT_COLOUR = 100.0  # _colour_distance below which two channels' colours look alike
 OTHER_CHANNELS = "other channels"  # the folded segment's key (no channel has a space)
 OTHER_COLOR = "#d5d7db"
 OTHER_PATTERN = {"shape": "/", "fgcolor": "#8a8f98", "size": 6, "solidity": 0.2}
@@ -98,10 +99,34 @@ def channel_colors(channels: Sequence[str]) -> dict[str, str]:
         start = zlib.crc32(channel.encode()) % len(EXTRA_COLORS)
         free = [EXTRA_COLORS[(start + k) % len(EXTRA_COLORS)] for k in range(len(EXTRA_COLORS))]
         free = [c for c in free if c not in used]
-        colour = free[0] if free else _spread_color(len(used))
+        # the first free colour unlike every known channel's (so it is the same alone and
+        # beside others), else unlike the ones this chart draws (a gold beside advertising's
+        # gold reads as the same channel), else the one least like any of them
+        apart = [c for c in free if _looks_apart(c, used)]
+        if apart:
+            colour = next((c for c in apart if _looks_apart(c, CHANNEL_COLORS.values())),
+                          apart[0])
+        elif free:
+            colour = max(free, key=lambda c: min(_colour_distance(c, u) for u in used))
+        else:
+            colour = _spread_color(len(used))
         out[channel] = colour
         used.add(colour)
     return out
+
+
+def _looks_apart(colour: str, others) -> bool:
+    return all(_colour_distance(colour, o) >= DISTINCT_COLOUR for o in others)
+
+
+def _colour_distance(one: str, other: str) -> float:
+    """How different two '#rrggbb' colours look (the 'redmean' weighting of RGB distance:
+    a cheap stand-in for a perceptual one, 0 to about 765)."""
+    r1, g1, b1 = (int(one[i:i + 2], 16) for i in (1, 3, 5))
+    r2, g2, b2 = (int(other[i:i + 2], 16) for i in (1, 3, 5))
+    mean = (r1 + r2) / 2
+    dr, dg, db = r1 - r2, g1 - g2, b1 - b2
+    return math.sqrt((2 + mean / 256) * dr * dr + 4 * dg * dg + (2 + (255 - mean) / 256) * db * db)
 
 
 def _spread_color(i: int) -> str:
@@ -518,6 +543,7 @@ def funnel_by_channel(
     layout = _layout(height=height)
     layout["margin"] = {**layout["margin"], "t": 40}
     traces, titles = [], []
+    colours = channel_colors(channels)
     for i, channel in enumerate(channels):
         row, col = divmod(i, columns)
         (x0, x1), (y0, y1) = grid[row][col]
@@ -535,7 +561,7 @@ def funnel_by_channel(
             "x": part["cumulative_pct"].fillna(0),
             "y": stage_names,
             "orientation": "h",
-            "marker": {"color": [LOSS if w else channel_color(channel) for w in worst]},
+            "marker": {"color": [LOSS if w else colours[channel] for w in worst]},
             "text": text,
             "textposition": "outside",
             "cliponaxis": False,

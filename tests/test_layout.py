@@ -150,10 +150,34 @@ def test_no_two_channels_of_a_chart_share_a_colour(n):
     assert charts.channel_colors(["referral", "raw_source_3"])["referral"] == "#2ca02c"
 
 
+def _redmean(one: str, other: str) -> float:
+    # written out here, not imported: how far apart two colours look (redmean RGB distance)
+    r1, g1, b1 = (int(one[i:i + 2], 16) for i in (1, 3, 5))
+    r2, g2, b2 = (int(other[i:i + 2], 16) for i in (1, 3, 5))
+    mean = (r1 + r2) / 2
+    return ((2 + mean / 256) * (r1 - r2) ** 2 + 4 * (g1 - g2) ** 2
+            + (2 + (255 - mean) / 256) * (b1 - b2) ** 2) ** 0.5
+
+
+def test_channels_of_one_chart_do_not_look_alike():
+    # Zoho's channels drew 'Sales mail alias' in a gold beside Advertising's gold and Partners'
+    # olive: three bars that read as one channel
+    zoho = ["web", "sales_mail_alias", "referral", "cold_call", "advertising", "partner",
+            "event", "organic_search"]
+    for channels in (zoho, list(charts.CHANNEL_COLORS)):
+        colours = charts.channel_colors(channels)
+        pairs = [(a, b) for i, a in enumerate(channels) for b in channels[i + 1:]]
+        close = [(a, b) for a, b in pairs if _redmean(colours[a], colours[b]) < 100]
+        assert close == []
+    # a channel of the files' own keeps one colour alone and beside the usual ones
+    assert charts.channel_color("sales_mail_alias") == charts.channel_colors(zoho)[
+        "sales_mail_alias"]
+
+
 def test_a_single_week_is_labelled_once():
     fig = charts.leads_by_week(many_channels(3, weeks=1))
     axis = fig.layout.xaxis
-    assert list(axis.ticktext) == ["02 Nov"]
+    assert list(axis.ticktext) == ["2 Nov"]  # the day as every date on the pages: no zero
     assert len(axis.tickvals) == 1
     # sixteen weeks: every other Monday labelled, none twice
     fig = charts.leads_by_week(many_channels(3, weeks=16))

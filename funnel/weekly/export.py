@@ -65,10 +65,11 @@ def leads_against_band(pack: WeeklyPack) -> go.Figure:
         hovertemplate="%{y}: average %{x:.1f} a week<extra></extra>",
     )
     flagged = rows["is_flagged"].to_numpy()
+    colours = charts.channel_colors(list(rows["channel"]))  # as on the other charts
     fig.add_scatter(
         y=names, x=rows["this_week"], mode="markers+text", name="This week",
         marker={"size": [15 if f else 11 for f in flagged],
-                "color": [charts.channel_color(c) for c in rows["channel"]],
+                "color": [colours[c] for c in rows["channel"]],
                 "line": {"width": [2.5 if f else 1 for f in flagged], "color": INK}},
         text=[f"{fmt.count(v)}  {'▲ outside' if d == 'up' else '▼ outside' if d == 'down' else ''}"
               for v, d in zip(rows["this_week"], rows["direction"], strict=True)],

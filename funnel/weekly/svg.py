@@ -68,6 +68,7 @@ def leads_against_band(pack: WeeklyPack, title: str = "") -> str:
         body.append(f'<line x1="{x(tick):.1f}" y1="{top_pad - 6}" x2="{x(tick):.1f}" '
                     f'y2="{height - bottom_pad}" stroke="{GRID}"/>')
         body.append(_text(x(tick), height - 8, fmt.count(tick), 11, "middle", MUTED))
+    colours = charts.channel_colors([str(c) for c in rows["channel"]])  # as the page draws
     for i, r in enumerate(rows.itertuples(index=False)):
         y = top_pad + row_h * i + row_h / 2
         body.append(_text(label_w - 8, y + 4, _short(r.label), 12, "end", full=str(r.label)))
@@ -79,7 +80,7 @@ def leads_against_band(pack: WeeklyPack, title: str = "") -> str:
                         f'x2="{x(r.trailing_mean):.1f}" y2="{y + 9:.1f}" stroke="{MUTED}" '
                         'stroke-width="2"/>')
         flagged = bool(r.is_flagged)
-        colour = charts.channel_color(str(r.channel))
+        colour = colours[str(r.channel)]
         body.append(f'<circle cx="{x(r.this_week):.1f}" cy="{y:.1f}" r="{7 if flagged else 5}" '
                     f'fill="{colour}" stroke="{INK}" stroke-width="{2 if flagged else 1}"/>')
         note = fmt.count(r.this_week)
