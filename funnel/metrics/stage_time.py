@@ -173,5 +173,6 @@ def wait_sentence(channel_label: str, stage_label: str, open_leads: int, days: f
     else:
         wait = ((f"half of them open for {days:,.0f} days or more" if several
                  else f"open for {days:,.0f} days")
-                + " since they came in (how long at this stage is not in the data)")
+                + " since they came in (the data times the stay at the stage for fewer than"
+                " half of this channel's open leads)")
     return f"{channel_label}: longest wait at {stage_label}, {leads}, {wait}."
