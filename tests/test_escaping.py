@@ -195,15 +195,7 @@ def hostile_db(hostile_template, tmp_path, monkeypatch) -> Path:
     return path
 
 
-@pytest.fixture(autouse=True)
-def _fresh_caches():
-    import streamlit as st
-
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("fresh_caches")  # tests/conftest.py
 
 
 def test_the_store_holds_the_payloads_as_typed(hostile_db):

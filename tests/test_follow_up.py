@@ -1,6 +1,7 @@
 """The meeting's follow-up questions (issue 17): who converts which channel, why deals are lost,
 where leads get stuck, which leads are behind a number, what is coming. Every expected number is
-worked out by hand from the two small snapshots below (arithmetic in the comments)."""
+worked out by hand from the two small snapshots of tests/pipedrive_snapshots.py (arithmetic in the
+comments)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from pipedrive_snapshots import FIRST, FIRST_DAY, SECOND, SECOND_DAY, csv_text
 
 from funnel import forecast_log
 from funnel.ingest.core import IngestOptions
@@ -18,34 +20,9 @@ from funnel.ingest.upload import ingest_file
 from funnel.metrics import forecast, metrics, stage_time
 from funnel.store import connection as store
 
-HEADER = ("Deal - ID,Deal - Status,Deal - Stage,Deal - Deal created,Deal - Won time,"
-          "Deal - Lost time,Deal - Lost reason,Deal - Owner,Deal - Source channel,"
-          "Deal - Value,Deal - Currency")
-
-# Snapshot of Sunday 8 March 2026: five deals, all open.
-FIRST = [
-    "1,open,Lead In,2026-03-01 09:00,,,,Ann,Referral,100,USD",
-    "2,open,Proposal Made,2026-03-02 10:00,,,,Ann,Referral,200,USD",
-    "3,open,Lead In,2026-03-02 10:00,,,,Bob,Referral,300,USD",
-    "4,open,Lead In,2026-03-03 10:00,,,,Bob,Cold call,400,USD",
-    "6,open,Lead In,2026-03-05 10:00,,,,,Cold call,600,USD",
-]
-# A week later, Sunday 15 March 2026: what became of them, and three new deals.
-SECOND = [
-    "1,open,Contact Made,2026-03-01 09:00,,,,Ann,Referral,100,USD",
-    "2,won,Proposal Made,2026-03-02 10:00,2026-03-10 12:00,,,Ann,Referral,200,USD",
-    "3,lost,Lead In,2026-03-02 10:00,,2026-03-12 10:00,Price,Bob,Referral,300,USD",
-    "4,lost,Demo Scheduled,2026-03-03 10:00,,2026-03-09 10:00,price ,Bob,Cold call,400,USD",
-    "5,lost,Lead In,2026-03-04 10:00,,2026-03-14 10:00,No response,Bob,Cold call,500,USD",
-    "6,open,Lead In,2026-03-05 10:00,,,,,Cold call,600,USD",
-    "7,lost,Contact Made,2026-03-06 10:00,,2026-03-13 10:00,,Ann,Cold call,700,USD",
-    "8,won,Negotiations Started,2026-03-07 10:00,2026-03-14 10:00,,,Ann,Referral,800,USD",
-]
-FIRST_DAY, SECOND_DAY = dt.date(2026, 3, 8), dt.date(2026, 3, 15)
-
 
 def _write(path, rows):
-    path.write_text(HEADER + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    path.write_text(csv_text(rows), encoding="utf-8")
     return path
 
 

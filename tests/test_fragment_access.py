@@ -16,7 +16,6 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
-from app_helpers import copy_store
 from streamlit.testing.v1 import AppTest, local_script_runner
 
 from funnel.app import auth as app_auth
@@ -37,35 +36,8 @@ AUTH = {  # an [auth] section as st.login reads it (no provider is contacted)
 H2H_LABELS = ["Referral conversion", "Cold call conversion", "Chance referral converts better"]
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory) -> Path:
-    from funnel.demo import store as demo
-
-    path = tmp_path_factory.mktemp("fragment-demo") / "demo.duckdb"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("FUNNEL_PII_KEY", raising=False)
-        demo.build_demo_store(path)
-    return path
-
-
-@pytest.fixture()
-def store(demo_template, tmp_path, monkeypatch) -> Path:
-    path = copy_store(demo_template, tmp_path / "funnel.duckdb")
-    monkeypatch.setenv("FUNNEL_DB", str(path))
-    monkeypatch.delenv("FUNNEL_PII_KEY", raising=False)
-    monkeypatch.delenv("FUNNEL_REQUIRE_LOGIN", raising=False)
-    return path
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches():
-    import streamlit as st
-
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+# demo_db (a copy of the demo store per test, as $FUNNEL_DB) and fresh_caches: tests/conftest.py
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 # --- every fragment checks access first -------------------------------------------------------
@@ -149,7 +121,7 @@ def assert_signed_out(at: AppTest) -> None:
     assert [t.value for t in at.title] == ["Funnel"]  # the gate's page
 
 
-def test_a_fragment_rerun_without_the_check_would_leak(store):
+def test_a_fragment_rerun_without_the_check_would_leak(demo_db):
     """The hole, reproduced: with the check bypassed, a fragment's own rerun after the
     password changed returns the head-to-head's figures (no gate, no page title)."""
     at = signed_in_on_sales({"funnel": {"password": PASSWORD}})
@@ -162,7 +134,7 @@ def test_a_fragment_rerun_without_the_check_would_leak(store):
 
 
 @pytest.mark.parametrize("which", [0, 1], ids=["head_to_head", "time_to_win"])
-def test_a_changed_password_stops_a_fragment_rerun(store, which):
+def test_a_changed_password_stops_a_fragment_rerun(demo_db, which):
     at = signed_in_on_sales({"funnel": {"password": PASSWORD}})
     fragment = fragment_ids(at)[which]
     at.secrets["funnel"] = {"password": "a new one, told to the team"}
@@ -179,7 +151,7 @@ def test_a_changed_password_stops_a_fragment_rerun(store, which):
     assert not any("You are signed out" in i.value for i in at.info)  # said once
 
 
-def test_an_e_mail_taken_off_the_list_stops_a_fragment_rerun(store):
+def test_an_e_mail_taken_off_the_list_stops_a_fragment_rerun(demo_db):
     secrets = {"auth": AUTH, "funnel": {"allowed_emails": [ANN]}}
     at = signed_in_on_sales(secrets, {"is_logged_in": True, "email": ANN, "email_verified": True})
     head_to_head = fragment_ids(at)[0]
@@ -189,7 +161,7 @@ def test_an_e_mail_taken_off_the_list_stops_a_fragment_rerun(store):
     assert any("not on this dashboard's list" in w.value for w in at.warning)
 
 
-def test_an_allowed_session_keeps_its_fragment(store):
+def test_an_allowed_session_keeps_its_fragment(demo_db):
     at = signed_in_on_sales({"funnel": {"password": PASSWORD}})
     run_fragment(at, fragment_ids(at)[0])
     assert not at.exception

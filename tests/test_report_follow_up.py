@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pipedrive_snapshots import FIRST, FIRST_DAY, SECOND, SECOND_DAY, csv_text
 
 from funnel import forecast_log, report
 from funnel.ingest.core import IngestOptions
@@ -26,33 +27,6 @@ from funnel.safe_text import md_text
 from funnel.store import connection as store
 
 ROOT = Path(__file__).resolve().parent.parent
-
-HEADER = ("Deal - ID,Deal - Status,Deal - Stage,Deal - Deal created,Deal - Won time,"
-          "Deal - Lost time,Deal - Lost reason,Deal - Owner,Deal - Source channel,"
-          "Deal - Value,Deal - Currency")
-# A Pipedrive export of Sunday 8 March 2026: five deals, all open.
-FIRST = [
-    "1,open,Lead In,2026-03-01 09:00,,,,Ann,Referral,100,USD",
-    "2,open,Proposal Made,2026-03-02 10:00,,,,Ann,Referral,200,USD",
-    "3,open,Lead In,2026-03-02 10:00,,,,Bob,Referral,300,USD",
-    "4,open,Lead In,2026-03-03 10:00,,,,Bob,Cold call,400,USD",
-    "6,open,Lead In,2026-03-05 10:00,,,,,Cold call,600,USD",
-]
-# The same a week later, Sunday 15 March 2026 (the as-of date): what became of them, and three
-# deals more. Ann: 1 (open), 2 (won, 200), 7 (lost), 8 (won, 800). Bob: 3, 4, 5 (all lost).
-# Deal 6 names no owner. Lost reasons: 3 "Price", 4 "price " (the same reason), 5 "No
-# response" (one deal only: "Other"), 7 none.
-SECOND = [
-    "1,open,Contact Made,2026-03-01 09:00,,,,Ann,Referral,100,USD",
-    "2,won,Proposal Made,2026-03-02 10:00,2026-03-10 12:00,,,Ann,Referral,200,USD",
-    "3,lost,Lead In,2026-03-02 10:00,,2026-03-12 10:00,Price,Bob,Referral,300,USD",
-    "4,lost,Demo Scheduled,2026-03-03 10:00,,2026-03-09 10:00,price ,Bob,Cold call,400,USD",
-    "5,lost,Lead In,2026-03-04 10:00,,2026-03-14 10:00,No response,Bob,Cold call,500,USD",
-    "6,open,Lead In,2026-03-05 10:00,,,,,Cold call,600,USD",
-    "7,lost,Contact Made,2026-03-06 10:00,,2026-03-13 10:00,,Ann,Cold call,700,USD",
-    "8,won,Negotiations Started,2026-03-07 10:00,2026-03-14 10:00,,,Ann,Referral,800,USD",
-]
-FIRST_DAY, SECOND_DAY = dt.date(2026, 3, 8), dt.date(2026, 3, 15)
 
 # A file that says only whether each lead converted: no owner, no reason, no stage, no dates
 # but the day each came in. 1 won, 2 and 3 lost ("0" reads as lost), 4 open (empty).
@@ -77,15 +51,11 @@ def _ingest(path: Path, files: list[tuple[str, dt.date]]) -> None:
             con.close()
 
 
-def _csv(rows: list[str]) -> str:
-    return HEADER + "\n" + "\n".join(rows) + "\n"
-
-
 @pytest.fixture(scope="module")
 def two_weeks(tmp_path_factory) -> Path:
     """The two Pipedrive snapshots, and the forecast kept at 15 March (forecast 1)."""
     path = tmp_path_factory.mktemp("follow_up") / "funnel.duckdb"
-    _ingest(path, [(_csv(FIRST), FIRST_DAY), (_csv(SECOND), SECOND_DAY)])
+    _ingest(path, [(csv_text(FIRST), FIRST_DAY), (csv_text(SECOND), SECOND_DAY)])
     con = store.connect(path)
     assert forecast_log.keep(con) == 1
     con.close()
@@ -340,7 +310,7 @@ def test_words_from_files_are_plain_text(tmp_path):
     rows = [f"{i},lost,Lead In,2026-03-0{i} 10:00,,2026-03-0{i + 2} 10:00,{reason},{who},"
             "Referral,100,USD" for i, who in ((1, owner), (2, "=Zed"))]
     path = tmp_path / "funnel.duckdb"
-    _ingest(path, [(_csv(rows), dt.date(2026, 3, 8))])
+    _ingest(path, [(csv_text(rows), dt.date(2026, 3, 8))])
     con = store.connect(path)
     rep = report.build_report(con, by="owner")
     con.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 from pathlib import Path
 
 from funnel.errors import IngestError, UsageError
@@ -39,3 +40,9 @@ def open_store(db: Path | None):
         return store.connect(db)
     except store.StoreBusyError as exc:
         raise IngestError(str(db or store.default_db_path()), str(exc)) from exc
+
+
+def fail(code: int, message: str) -> int:
+    """Say ``message`` on standard error as an error; returns the exit code ``code``."""
+    print(f"error: {message}", file=sys.stderr)
+    return code

@@ -20,7 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from funnel.cli.common import DB_HELP
+from funnel.cli.common import DB_HELP, fail
+from funnel.cli.weekly import load_pack
 
 
 def add_send_weekly_parser(subparsers) -> argparse.ArgumentParser:
@@ -55,14 +56,14 @@ def run_send_weekly(args: argparse.Namespace) -> int:
     try:
         recipients = mail.check_recipients(args.to or [])
     except mail.SettingsError as exc:
-        return _fail(2, str(exc))
+        return fail(2, str(exc))
     if args.out is not None and not args.dry_run:
-        return _fail(2, "--out is for --dry-run (the message is sent, not written)")
+        return fail(2, "--out is for --dry-run (the message is sent, not written)")
     if args.week is not None:
         try:
             iso_week.Week.parse(args.week)
         except iso_week.WeekError as exc:
-            return _fail(2, str(exc))
+            return fail(2, str(exc))
     if args.schedule is not None:
         return _print_schedule(args, recipients)
 
@@ -71,7 +72,7 @@ def run_send_weekly(args: argparse.Namespace) -> int:
         settings = mail.load_settings(require=() if args.dry_run else ("host", "from"))
     except mail.SettingsError as exc:
         if not args.dry_run:
-            return _fail(1, f"cannot send: {exc}")
+            return fail(1, f"cannot send: {exc}")
         print(f"note: {exc}", file=sys.stderr)
     sender = settings.sender if settings and settings.sender else None
     if sender is None:
@@ -91,7 +92,7 @@ def run_send_weekly(args: argparse.Namespace) -> int:
     try:
         mail.send(msg, settings, recipients)
     except mail.SendError as exc:
-        return _fail(1, f"{week}: not sent: {exc}")
+        return fail(1, f"{week}: not sent: {exc}")
     print(f"{week}: sent to {', '.join(recipients)} through {settings.host}:{settings.port}",
           file=sys.stderr)
     return 0
@@ -99,25 +100,12 @@ def run_send_weekly(args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace, sender: str, recipients: list[str]):
     """(the message, the week) or an exit code."""
-    from funnel.store import connection as store
     from funnel.weekly import export as weekly_export
     from funnel.weekly import mail
-    from funnel.weekly import pack as weekly
-    from funnel.weekly import week as iso_week
 
-    try:
-        con = store.connect(args.db)
-    except store.StoreBusyError as exc:
-        return _fail(1, str(exc))
-    try:
-        try:
-            pack = weekly.weekly_pack(con, args.week)
-        except iso_week.NoDataError as exc:
-            return _fail(1, str(exc))
-        except iso_week.WeekError as exc:
-            return _fail(2, str(exc))
-    finally:
-        con.close()
+    pack = load_pack(args.db, args.week)
+    if isinstance(pack, int):
+        return pack
     pdf, note = None, None
     with tempfile.TemporaryDirectory(prefix="funnel-send-weekly-") as tmp:
         try:
@@ -139,7 +127,7 @@ def _write_eml(msg, out: Path | None, week) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
     except OSError as exc:
-        return _fail(1, f"cannot write {out}: {exc.strerror or exc}")
+        return fail(1, f"cannot write {out}: {exc.strerror or exc}")
     print(f"{week}: wrote {out} (not sent)", file=sys.stderr)
     return 0
 
@@ -148,12 +136,12 @@ def _print_schedule(args: argparse.Namespace, recipients: list[str]) -> int:
     from funnel.weekly import mail
 
     if args.dry_run or args.week is not None:
-        return _fail(2, "--schedule prints the lines that send the last complete week each "
+        return fail(2, "--schedule prints the lines that send the last complete week each "
                         "time: leave out --dry-run and --week")
     try:
         weekday, time = mail.parse_schedule(args.schedule)
     except mail.ScheduleError as exc:
-        return _fail(2, str(exc))
+        return fail(2, str(exc))
     lines = mail.schedule_lines(weekday, time, mail.scheduled_command(recipients, args.db))
     print(f"# cron (crontab -e), {weekday} at {time} on this machine's clock:")
     print(lines["cron"])
@@ -162,8 +150,3 @@ def _print_schedule(args: argparse.Namespace, recipients: list[str]) -> int:
     print(lines["systemd"])
     print(lines["systemd_exec"])
     return 0
-
-
-def _fail(code: int, message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return code

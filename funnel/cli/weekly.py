@@ -16,6 +16,8 @@ import json
 import sys
 from pathlib import Path
 
+from funnel.cli.common import fail
+
 FORMATS = ("html", "md", "json", "csv", "pdf")
 
 
@@ -42,31 +44,39 @@ def add_weekly_parser(subparsers) -> argparse.ArgumentParser:
 
 def run_weekly(args: argparse.Namespace) -> int:
     """Build the pack and write it; returns the exit code (errors go to standard error)."""
-    from funnel.store import connection as store
-    from funnel.weekly import pack as weekly
     from funnel.weekly import week as iso_week
 
     fmt_name = args.format or "md"
     if fmt_name in ("csv", "pdf") and args.out is None:
         target = "a directory" if fmt_name == "csv" else "a file"
-        return _fail(2, f"--format {fmt_name} needs --out (write it to {target})")
+        return fail(2, f"--format {fmt_name} needs --out (write it to {target})")
     if args.week is not None:
         try:
             iso_week.Week.parse(args.week)
         except iso_week.WeekError as exc:
-            return _fail(2, str(exc))
+            return fail(2, str(exc))
+    pack = load_pack(args.db, args.week)
+    return pack if isinstance(pack, int) else _write(pack, fmt_name, args.out)
+
+
+def load_pack(db: Path | None, week: str | None):
+    """The weekly pack of ``week`` (None: the last complete one) from the store at ``db``, or
+    the exit code when there is none: 1 the store cannot be opened or holds no leads, 2 a week
+    outside the data (the message said on standard error)."""
+    from funnel.store import connection as store
+    from funnel.weekly import pack as weekly
+    from funnel.weekly import week as iso_week
+
     try:
-        con = store.connect(args.db)
+        con = store.connect(db)
     except store.StoreBusyError as exc:
-        return _fail(1, str(exc))
+        return fail(1, str(exc))
     try:
-        try:
-            pack = weekly.weekly_pack(con, args.week)
-        except iso_week.NoDataError as exc:
-            return _fail(1, str(exc))
-        except iso_week.WeekError as exc:
-            return _fail(2, str(exc))
-        return _write(pack, fmt_name, args.out)
+        return weekly.weekly_pack(con, week)
+    except iso_week.NoDataError as exc:
+        return fail(1, str(exc))
+    except iso_week.WeekError as exc:
+        return fail(2, str(exc))
     finally:
         con.close()
 
@@ -82,7 +92,7 @@ def _write(pack, fmt_name: str, out: Path | None) -> int:
         try:
             weekly_export.render_pdf(pack, out)
         except weekly_export.PdfUnavailable as exc:
-            return _fail(1, str(exc))
+            return fail(1, str(exc))
         print(f"{pack.week}: wrote {out}", file=sys.stderr)
         return 0
     if fmt_name == "html":
@@ -98,11 +108,6 @@ def _write(pack, fmt_name: str, out: Path | None) -> int:
         out.write_text(text, encoding="utf-8")
         print(f"{pack.week}: wrote {out}", file=sys.stderr)
     return 0
-
-
-def _fail(code: int, message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return code
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -358,6 +358,21 @@ def _store_currency(con) -> str | None:
     return found[0]
 
 
+def poorer_without(con, prepared: Prepared, given) -> list[Fix]:
+    """What a file loads without but its figures are poorer for (``given``: the fields its
+    mapping and constants fill): no outcome (stage, status, converted, won or lost date), no
+    channel column. The same advice in the preview and in a refusal."""
+    fixes = []
+    if not any(f in given for f in (*STAGE_FIELDS, "converted", "won_at", "lost_at")):
+        flags = [h for h, s in staged_stats(con, prepared.headers).items() if s.is_flag]
+        fixes.append(Fix("converted", "map", "the column that says whether a lead was won",
+                         columns=tuple(flags), needed=False))
+    if "channel" not in given:
+        fixes.append(Fix("channel", "map", "the column that says where each lead came from",
+                         example="cold_call", needed=False))
+    return fixes
+
+
 def refuse_if_unusable(
     con, prepared: Prepared, options: IngestOptions, name: str, upload_id: int
 ) -> None:
@@ -380,14 +395,7 @@ def refuse_if_unusable(
         fixes.append(Fix("created_at", "set", "the day these leads came in", "2024-01-01"))
     if "id" in mapping.columns and any(c == mapping.columns["id"] for c, *_ in top):
         fixes.append(Fix("id", "map", "rows without an id are read as leads of their own"))
-    if not any(f in given for f in ("stage", "status", "converted", "is_closed", "won_at",
-                                    "lost_at")):
-        flags = [h for h, s in staged_stats(con, prepared.headers).items() if s.is_flag]
-        fixes.append(Fix("converted", "map", "the column that says whether a lead was won",
-                         columns=tuple(flags), needed=False))
-    if "channel" not in given:
-        fixes.append(Fix("channel", "map", "the column that says where each lead came from",
-                         example="cold_call", needed=False))
+    fixes += poorer_without(con, prepared, given)
     found = ("none of its columns" if not mapping.columns else
              "columns for " + ", ".join(mapping.columns.values()))
     reasons = "; ".join(f"{n:,} row{'s' * (n != 1)} like row {row}: {reason}"

@@ -19,14 +19,13 @@ import duckdb
 from funnel.errors import Fix, IngestError
 from funnel.ingest import dates, files, staged_sql
 from funnel.ingest.core import (
-    STAGE_FIELDS,
     IngestOptions,
     Prepared,
     check_constants,
     check_fields,
+    poorer_without,
     prepare,
     refuse_if_unusable,
-    staged_stats,
     write,
 )
 from funnel.ingest.mapping import DATE_FIELDS, FIELDS
@@ -166,18 +165,9 @@ def _counts(con, out: FilePreview, upload_id: int) -> None:
 def _advice(con, prepared: Prepared, options: IngestOptions) -> tuple[Fix, ...]:
     """What the file loads without but its figures would be poorer for: no channel column, no
     outcome (stage, status, converted, won or lost date)."""
-    given = {**prepared.mapping.columns, **options.constants}
-    fixes = []
     if prepared.mapping.kind == "history":
         return ()
-    if not any(f in given for f in (*STAGE_FIELDS, "converted", "won_at", "lost_at")):
-        flags = [h for h, s in staged_stats(con, prepared.headers).items() if s.is_flag]
-        fixes.append(Fix("converted", "map", "the column that says whether a lead was won",
-                         columns=tuple(flags), needed=False))
-    if "channel" not in given:
-        fixes.append(Fix("channel", "map", "the column that says where each lead came from",
-                         example="cold_call", needed=False))
-    return tuple(fixes)
+    return tuple(poorer_without(con, prepared, {**prepared.mapping.columns, **options.constants}))
 
 
 def _samples(con, prepared: Prepared) -> dict[str, list[Sample]]:
