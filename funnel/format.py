@@ -321,10 +321,15 @@ def days(value: float | None) -> str:
     """17.94 -> '18 days'; one decimal under 10 days, none when it is whole (7.0 -> '7 days')."""
     if is_missing(value):
         return MISSING
-    number = float(value)
-    text = f"{number:.1f}" if number < 10 else f"{number:.0f}"
-    text = text.removesuffix(".0")
+    text = day_count(value)
     return f"{text} day" if text == "1" else f"{text} days"
+
+
+def day_count(value: float) -> str:
+    """The number of :func:`days` without its unit, for a column headed in days: '18', '3.5'."""
+    number = float(value)
+    text = f"{number:.1f}" if number < 10 else f"{number:,.0f}"
+    return text.removesuffix(".0")
 
 
 def median_stay(median: float | None, timed: int) -> str:

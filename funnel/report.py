@@ -287,12 +287,14 @@ _CSS = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;
 
 def _title(report: dict[str, Any]) -> str:
     period = report["period"]
-    return f"Funnel report: {period['start'] or 'start'} to {period['end'] or 'end'}"
+    start = fmt.date(period["start"]) if period["start"] else "the start"
+    end = fmt.date(period["end"]) if period["end"] else "the end"
+    return f"Funnel report: {start} to {end}"
 
 
 def _blocks(report: dict[str, Any]) -> list[tuple]:
     head, currency = report["headline"], report.get("currency")
-    as_of = f"Data as of {report['as_of']}. " if report.get("as_of") else ""
+    as_of = f"Data as of {fmt.date(report['as_of'])}. " if report.get("as_of") else ""
     blocks: list[tuple] = [
         ("h1", _title(report)),
         ("p", f"{as_of}{_count(head['leads'])} leads, {_count(head['won'])} won "
@@ -385,7 +387,7 @@ def _weeks(rows: list[dict[str, Any]]) -> list[tuple]:
     table["total"] = wide.sum(axis=1)
     table = table.tail(WEEKS_SHOWN)
     title = f"Leads per week (last {len(table)} of {len(wide)} weeks, labelled by their Monday):"
-    body = [[week, *(_count(v) for v in values)] for week, values in
+    body = [[fmt.date(week), *(_count(v) for v in values)] for week, values in
             zip(table.index, table.to_numpy().tolist(), strict=True)]
     header = ["Week", *({"others": "Other channels", "total": "Total"}.get(c) or _words(c)
                         for c in table.columns)]
@@ -402,19 +404,19 @@ def _sales(s: dict[str, Any], missing: dict[str, str], currency: str | None) -> 
     among = f" among channels with {MIN_LEADS_FOR_BEST}+ leads" if len(sizeable) < len(conv) else ""
     text = (f"Best conversion{among}: {_words(best['channel'])}, "
             f"{_pct(best['conversion_rate'])} of "
-            f"{_count(best['leads'])} leads (95% interval {_pct(best['ci_low'])} to "
-            f"{_pct(best['ci_high'])}).")
+            f"{_count(best['leads'])} leads "
+            f"(95% interval {_range(best['ci_low'], best['ci_high'])}).")
     leads, still_open = sum(r["leads"] for r in conv), sum(r["open"] for r in conv)
     if leads and still_open / leads >= OPEN_SHARE_WARNING:
         text += (f" {_pct(still_open / leads)} of these leads are still open, so these rates "
                  "will still rise: judge channels on older weeks.")
     rows = [[_words(r["channel"]), _count(r["leads"]), _count(r["won"]), _count(r["lost"]),
-             _count(r["open"]), f"{_pct(r['conversion_rate'])} "
-             f"({_pct(r['ci_low'])}-{_pct(r['ci_high'])})", _pct(r["win_rate"]),
+             _count(r["open"]), _rate(r["conversion_rate"], r["ci_low"], r["ci_high"]),
+             _pct(r["win_rate"]),
              _days(r["median_days_to_win"]), _cash(r["won_value"], currency),
              _cash(r["value_per_lead"], currency)]
             for r in conv]
-    header = ["Channel", "Leads", "Won", "Lost", "Open", "Conversion (95% CI)", "Win rate",
+    header = ["Channel", "Leads", "Won", "Lost", "Open", "Conversion (95% interval)", "Win rate",
               "Median days to win", "Won value", "Value per lead"]
     notes = [("p", missing[k]) for k in ("funnel", "time_to_win", "value", "currency")
              if missing.get(k)]
@@ -446,11 +448,11 @@ def _time_to_win(rows: list[dict[str, Any]]) -> list[tuple]:
     if not rows:
         return []
     body = [[_words(r["channel"]), _count(r["wins"]), _days(r["median_days"], "not reached"),
-             f"{_days(r['median_ci_low'], '?')} to {_days(r['median_ci_high'], '?')}"]
+             _days_range(r["median_ci_low"], r["median_ci_high"])]
             for r in rows]
-    return [("p", "Time to win (Kaplan-Meier: open leads counted until the as-of date, lost "
-                  "leads until they were lost; 'not reached': fewer than half of the leads "
-                  "still in play have won so far; '?' = not estimable yet):"),
+    return [("p", "Time to win (open leads counted until the as-of date, lost leads until they "
+                  "were lost; 'not reached': fewer than half of the leads still in play have "
+                  "won so far):"),
             ("table", ["Channel", "Wins", "Median days", "95% interval"], body, "lrrr")]
 
 
@@ -485,8 +487,13 @@ def _capital(text: str) -> str:
 
 
 def _rate(rate: float | None, low: float | None, high: float | None) -> str:
-    """'50.0% (18.8%-81.2%)': a rate and its 95% interval, as the conversion table shows it."""
-    return "n/a" if rate is None else f"{_pct(rate)} ({_pct(low)}-{_pct(high)})"
+    """'50% (19–81%)': a rate and its 95% interval, as the pages show it."""
+    return "n/a" if rate is None else f"{_pct(rate)} ({_range(low, high)})"
+
+
+def _range(low: float | None, high: float | None) -> str:
+    """'19–81%': a rate's 95% interval, as the pages show it."""
+    return "n/a" if low is None or high is None else fmt.pct_range(low, high)
 
 
 def _owner_words(owner: str | None) -> str:
@@ -523,7 +530,8 @@ def _by_owner(rows: list[dict[str, Any]], currency: str | None) -> list[tuple]:
                 _rate(r["conversion_rate"], r["ci_low"], r["ci_high"]),
                 _rate(r["win_rate"], r["win_ci_low"], r["win_ci_high"])]
 
-    header = ["Leads", "Won", "Lost", "Open", "Conversion (95% CI)", "Win rate (95% CI)"]
+    header = ["Leads", "Won", "Lost", "Open", "Conversion (95% interval)",
+              "Win rate (95% interval)"]
     owners = [[_owner_words(r["owner"]), *numbers(r), _cash(r["won_value"], currency), mark(r)]
               for r in totals]
     cells = [[_owner_words(r["owner"]), _channel_words(r["channel"], r["channel_label"]),
@@ -625,9 +633,9 @@ def _stays(stays: list[dict[str, Any]]) -> list[tuple]:
     if not every:
         return []
     blocks: list[tuple] = [
-        ("p", "How long leads stay at each open stage (Kaplan-Meier median: the days by which "
-              "half the timed stays had ended, the stays still going counted until the as-of "
-              "date; 'not reached': fewer than half have ended; '?' = not estimable yet):"),
+        ("p", "How long leads stay at each open stage (the median: the days by which half the "
+              "timed stays had ended, the stays still going counted until the as-of date; "
+              "'not reached': fewer than half have ended):"),
         ("table", ["Stage", "Stays", "Timed", "Median days (95% interval)",
                    "Moved on to a later stage", "Median days to the next step"],
          [[r["stage_label"], _count(r["stays"]), _count(r["left"] + r["still_there"]),
@@ -665,7 +673,7 @@ def _stay(r: dict[str, Any], interval: bool = True) -> str:
     median = _days(r["median_days"], "not reached")
     if not interval:
         return median
-    return f"{median} ({_days(r['median_ci_low'], '?')} to {_days(r['median_ci_high'], '?')})"
+    return f"{median} ({_days_range(r['median_ci_low'], r['median_ci_high'])})"
 
 
 def _waiting(rows: list[dict[str, Any]], longest: list[dict[str, Any]],
@@ -791,7 +799,7 @@ def _html_table(header: list[str], rows: list[list[Any]], align: str) -> str:
 
 
 def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:.1f}%"
+    return "n/a" if x is None else fmt.pct(x)  # rounded as on the pages: one number, one name
 
 
 def _points(x: float | None) -> str:
@@ -816,4 +824,12 @@ def _cash(x: float | None, currency: str | None) -> str:
 
 
 def _days(x: float | None, missing: str = "n/a") -> str:
-    return missing if x is None else f"{x:.1f}"
+    return missing if x is None else fmt.day_count(x)  # as the pages round days
+
+
+def _days_range(low: float | None, high: float | None) -> str:
+    """A median's 95% interval in days: '18 to 45', '26 or more' (no upper end yet), or 'not
+    known yet' when the data cannot bound it."""
+    if low is None:
+        return "not known yet"
+    return f"{_days(low)} or more" if high is None else f"{_days(low)} to {_days(high)}"

@@ -161,13 +161,16 @@ def test_empty_store_report_is_valid(tmp_path):
 
 def test_markdown_reads_as_a_note(full):
     md = report.render_markdown(full)
-    assert md.startswith("# Funnel report: 2024-01-01 to 2024-03-04\n")
-    # headline sentence, percentages with one decimal, compact tables
-    assert "12 leads, 4 won (33.3%), 5 still open; won value 2,300." in md
+    assert md.startswith("# Funnel report: 1 Jan 2024 to 4 Mar 2024\n")
+    # headline sentence, percentages rounded as on the pages (4 / 12 = 33.3% -> 33%), compact
+    # tables
+    assert "12 leads, 4 won (33%), 5 still open; won value 2,300." in md
     # channels, kinds and stages in words, never slugs (SPEC 5)
-    assert "| Referral | Inbound | 6 | 50.0% |" in md
-    assert "| Referral | 6 | 3 | 1 | 2 | 50.0% (18.8%-81.2%) | 75.0% | 20.5 | 1,500 | 250 |" in md
-    assert "| Referral | 6 | 5 (83.3%) | 5 (83.3%) | 4 (66.7%) | 3 (50.0%) |" in md
+    assert "| Referral | Inbound | 6 | 50% |" in md
+    # 3 of 6, Wilson 18.8%-81.2% -> 19-81%; win rate 3 / 4 = 75%; 20.5 days -> 20 (whole days
+    # from 10 on, rounded half to even as the pages round them)
+    assert "| Referral | 6 | 3 | 1 | 2 | 50% (19–81%) | 75% | 20 | 1,500 | 250 |" in md
+    assert "| Referral | 6 | 5 (83%) | 5 (83%) | 4 (67%) | 3 (50%) |" in md
     assert "## Head-to-head: Referral vs Cold call" in md
     assert "cold_call" not in md and "| referral |" not in md
     assert "nan" not in md.lower()
@@ -176,8 +179,8 @@ def test_markdown_reads_as_a_note(full):
 def test_markdown_vs_previous_period(fx):
     md = report.render_markdown(report.build_report(fx, start="2024-02-01", end="2024-02-29"))
     # 3 leads now, 6 in the 29 days before: down 50.0%; referral 2 from 3: down 33.3%
-    assert "brought 6: down 50.0%." in md
-    assert "| Referral | Inbound | 2 | 66.7% | down 33.3%, from 3 |" in md
+    assert "brought 6: down 50%." in md
+    assert "| Referral | Inbound | 2 | 67% | down 33%, from 3 |" in md
 
 
 def test_rendered_tables_neutralise_formulas(tmp_path):

@@ -84,10 +84,16 @@ def wilson(k: int, n: int) -> tuple[float, float]:
     return max(0.0, (centre - half) / (1 + z * z / n)), min(1.0, (centre + half) / (1 + z * z / n))
 
 
+def pct(share: float) -> str:
+    """A share as the pages round it: whole percent, one decimal below 1% (not 0)."""
+    value = 100 * share
+    return f"{value:.1f}" if 0 < value < 1 else f"{value:.0f}"
+
+
 def rate(k: int, n: int) -> str:
-    """'50.0% (15.0%-85.0%)': as the report's tables show a rate and its interval."""
+    """'50% (15–85%)': as the report's tables (and the pages) show a rate and its interval."""
     low, high = wilson(k, n)
-    return f"{100 * k / n:.1f}% ({100 * low:.1f}%-{100 * high:.1f}%)"
+    return f"{pct(k / n)}% ({pct(low)}–{pct(high)}%)"
 
 
 def follow_up_part(text: str) -> str:
@@ -248,7 +254,7 @@ def test_the_report_numbers_are_the_metrics(two_weeks, rep):
 
 def test_markdown_says_each_answer_in_words(md):
     # 8 deals; won 2 and 8 (2/8 = 25%), open 1 and 6; 200 + 800 won, in the files' USD
-    assert "8 leads, 2 won (25.0%), 2 still open; won value 1,000 USD." in md
+    assert "8 leads, 2 won (25%), 2 still open; won value 1,000 USD." in md
     assert "cold_call" not in md  # the SPEC 5 sections in words too
     part = follow_up_part(md)
     # no slug: channels and stages in words
@@ -262,8 +268,8 @@ def test_markdown_says_each_answer_in_words(md):
     assert f"| Ann | Referral | 3 | 2 | 0 | 1 | {rate(2, 3)} | {rate(2, 2)} |" in part
     assert f"Every owner has fewer than {MIN_LEADS_TO_JUDGE} leads here" in part
     # why lost: 4 lost; Price 2 of 4 = 50%, Other 1 = 25%, no reason 1 = 25%
-    assert ("4 deals lost in this period; why: Price 2 (50.0%), Other 1 (25.0%), "
-            "no reason in the data 1 (25.0%).") in part
+    assert ("4 deals lost in this period; why: Price 2 (50%), Other 1 (25%), "
+            "no reason in the data 1 (25%).") in part
     # by channel, Cold call first (3 lost: 4, 5, 7) then Referral (1: deal 3)
     assert "| Reason | Lost | Cold call | Referral |" in part
     assert "| Price | 2 | 1 | 1 |" in part and "| No reason in the data | 1 | 1 | 0 |" in part
@@ -271,12 +277,13 @@ def test_markdown_says_each_answer_in_words(md):
     assert "| Reason | New | Contacted | Qualified |" in part
     assert "| Price | 1 | 0 | 1 |" in part and "| Other | 1 | 0 | 0 |" in part
     # stuck: New 8 stays, 4 timed (3 ended + 1 going on), median 10 days, 1 moved on after
-    # 13.625 days; 10 stays in all (New 8, Contacted 1, Proposal 1), 5 untimed (4 + 0 + 1)
-    assert re.search(r"\| New \| 8 \| 4 \| 10\.0 \(.+\) \| 1 \| 13\.6 \|", part)
+    # 13.625 days (-> 14: whole days from 10 on); 10 stays in all (New 8, Contacted 1, Proposal
+    # 1), 5 untimed (4 + 0 + 1)
+    assert re.search(r"\| New \| 8 \| 4 \| 10 \(.+\) \| 1 \| 14 \|", part)
     assert "5 of the 10 stays are not timed" in part
     assert "All channels: longest wait at New, 1 open lead, there for 10 days." in part
-    assert "| New | 1 | 600 USD | 10.0 | 10.0 | 10 |" in part
-    assert "| Contacted | 1 | 100 USD | 14.0 | 0.0 | 0 |" in part
+    assert "| New | 1 | 600 USD | 10 | 10 | 10 |" in part
+    assert "| Contacted | 1 | 100 USD | 14 | 0 | 0 |" in part
     # coming: the sentences, money in the store's currency; the kept forecast scored
     assert "## What is coming" in part
     assert "The next 4 weeks (to 12 Apr 2026): about 0 wins from 2 open deals" in part
