@@ -1,7 +1,8 @@
-"""One number, one name (issue 15, item 1): Overview, Sales, Marketing, Allocation and
-``report --format md`` show, for the same leads, the same conversion, interval and cost per
-lead. Expected values come from plain pandas on the demo's raw CSVs (the Pipedrive snapshot and
-the spend file) and the Wilson formula written out below, never from funnel's code.
+"""One number, one name (issue 15, item 1): Overview, Sales, Marketing, Allocation, the weekly
+pack (page and ``weekly --format md``) and ``report --format md`` show, for the same leads, the
+same conversion, interval and cost per lead. Expected values come from plain pandas on the
+demo's raw CSVs (the Pipedrive snapshot and the spend file) and the Wilson formula written out
+below, never from funnel's code.
 
 Where a page covers other leads on purpose (Allocation: leads old enough to judge, over all the
 history) the test checks that its label says so, and that its number is the same definition
@@ -138,6 +139,10 @@ def test_pages_and_report_agree_on_conversion_interval_and_cost_per_lead(demo_db
         [sys.executable, "-m", "funnel", "report", "--db", str(demo_db), "--format", "md"],
         capture_output=True, text=True, check=True,
     ).stdout
+    pack_md = subprocess.run(  # the weekly pack, checked at the end with its page
+        [sys.executable, "-m", "funnel", "weekly", "--db", str(demo_db), "--format", "md"],
+        capture_output=True, text=True, check=True,
+    ).stdout
     lines: dict[str, str] = {}  # the first row per channel: the conversion table comes first
     for line in md.splitlines():
         if line.startswith("| ") and RATE_WITH_RANGE.search(line):
@@ -188,3 +193,19 @@ def test_pages_and_report_agree_on_conversion_interval_and_cost_per_lead(demo_db
     captions = " ".join(c.value for c in at.caption)
     assert "all 16 weeks" in captions and "old enough to judge" in captions
     assert "money and hours at $30 an hour" in captions
+
+    # The weekly pack, on its page and as Markdown: referral against cold call over every lead up
+    # to the as-of date (the Sales selection with no dates picked), and the plan's cost per lead
+    # with hours, as Allocation's (all the history)
+    at = run("app_pages/weekly.py")
+    page_text = " ".join(m.value for m in at.markdown if "Referral converts" in m.value)
+    for where, text in (("Weekly page", page_text), ("weekly --format md", pack_md)):
+        assert_rate(text.split("Referral converts", 1)[1], referral, f"{where} referral")
+        assert_rate(text.split(" vs cold call", 1)[1], cold_call, f"{where} cold call")
+    cells = " ".join(str(v) for v in table_with(at, "What would change it")
+                     .set_index("Channel").loc["Cold call"])
+    for where, text in (("Weekly page", cells), ("weekly --format md", pack_md)):
+        found = re.search(r"Cold call would .*?\(now (\$[\d.,]+), money and hours at \$30 an "
+                          r"hour\)", text)
+        assert found, f"{where}: no cost per lead for cold call in the plan"
+        assert_money(found.group(1), cpl_hours, f"{where} cost per lead with hours")
