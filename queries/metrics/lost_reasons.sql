@@ -13,38 +13,65 @@
 -- Parameters: $start, $end (DATE or NULL = unbounded; created_at::DATE inclusive),
 --             $channels, $owners (VARCHAR[] or NULL = all); $top (INTEGER), $min_leads
 --             (INTEGER).
+-- The lost deals are counted per (channel, reason as written, stage lost at) first: the reason
+-- and its words are then worked out on those counts, not once per deal.
 WITH lost_leads AS (
     SELECT l.lead_key, l.channel, l.stage_raw, l.furthest_position, l.lost_reason
     FROM selected_leads($start, $end, $channels, $owners) AS l
     WHERE l.stage = 'lost'
 ),
--- each distinct reason is slugged once, not once per deal
-reason_slugs AS (
-    SELECT lost_reason, nullif(funnel_slug(lost_reason), '') AS reason_slug
-    FROM (SELECT DISTINCT lost_reason FROM lost_leads WHERE lost_reason IS NOT NULL)
-),
-lost AS (
-    SELECT o.*, r.reason_slug
-    FROM lost_leads AS o
-    LEFT JOIN reason_slugs AS r ON r.lost_reason = o.lost_reason
-),
 file_stages AS (
     SELECT stage_raw, funnel_stage_of(stage_raw) AS stage
-    FROM (SELECT DISTINCT stage_raw FROM lost WHERE stage_raw IS NOT NULL)
+    FROM (SELECT DISTINCT stage_raw FROM lost_leads WHERE stage_raw IS NOT NULL)
+),
+furthest_stages AS (
+    SELECT position, min(stage) AS stage FROM stages WHERE stage <> 'lost' GROUP BY position
+),
+placed_by_file AS (
+    -- the stage the file names beside the lost status, else the furthest seen before
+    SELECT
+        o.lead_key, o.channel, o.lost_reason,
+        coalesce(CASE WHEN fs.stage NOT IN ('won', 'lost') THEN fs.stage END,
+                 CASE WHEN o.furthest_position > 1 THEN f.stage END) AS lost_at
+    FROM lost_leads AS o
+    LEFT JOIN file_stages AS fs ON fs.stage_raw = o.stage_raw
+    LEFT JOIN furthest_stages AS f ON f.position = o.furthest_position
+),
+seen_open_first AS (
+    -- of the deals still unplaced, those an earlier upload saw open (at 'new')
+    SELECT DISTINCT e.lead_key
+    FROM lead_events AS e
+    WHERE e.stage = 'lost' AND NOT e.seen_first
+      AND e.lead_key IN (SELECT lead_key FROM placed_by_file WHERE lost_at IS NULL)
+),
+counted AS (
+    SELECT
+        p.channel, p.lost_reason,
+        coalesce(p.lost_at, CASE WHEN s.lead_key IS NOT NULL THEN 'new' END) AS lost_at,
+        count(*) AS n
+    FROM placed_by_file AS p
+    LEFT JOIN seen_open_first AS s ON s.lead_key = p.lead_key
+    GROUP BY ALL
+),
+-- each distinct reason is slugged once
+reason_slugs AS (
+    SELECT lost_reason, nullif(funnel_slug(lost_reason), '') AS reason_slug
+    FROM (SELECT DISTINCT lost_reason FROM counted WHERE lost_reason IS NOT NULL)
 ),
 keyed AS (
     SELECT
-        o.*,
-        coalesce(m.reason, o.reason_slug) AS reason_key,
+        c.*,
+        coalesce(m.reason, r.reason_slug) AS reason_key,
         m.reason AS mapped_reason
-    FROM lost AS o
-    LEFT JOIN lost_reason_map AS m ON m.raw_slug = o.reason_slug
+    FROM counted AS c
+    LEFT JOIN reason_slugs AS r ON r.lost_reason = c.lost_reason
+    LEFT JOIN lost_reason_map AS m ON m.raw_slug = r.reason_slug
 ),
 spelled AS (
     -- each key's spellings by how many deals wrote them (ties: the first in text order)
     SELECT reason_key, mapped_reason, lost_reason, n,
            row_number() OVER (PARTITION BY reason_key ORDER BY n DESC, lost_reason) AS place
-    FROM (SELECT reason_key, mapped_reason, lost_reason, count(*) AS n
+    FROM (SELECT reason_key, mapped_reason, lost_reason, sum(n) AS n
           FROM keyed WHERE reason_key IS NOT NULL
           GROUP BY reason_key, mapped_reason, lost_reason)
 ),
@@ -71,18 +98,10 @@ placed AS (
              ELSE coalesce(n.words, 'Other') END AS reason,
         CASE WHEN k.reason_key IS NULL THEN 1000002
              ELSE coalesce(n.rank, 1000001) END AS reason_rank,
-        coalesce(
-            CASE WHEN fs.stage NOT IN ('won', 'lost') THEN fs.stage END,
-            CASE WHEN k.furthest_position > 1
-                 THEN (SELECT min(s.stage) FROM stages s
-                       WHERE s.position = k.furthest_position AND s.stage <> 'lost') END,
-            CASE WHEN EXISTS (SELECT 1 FROM lead_events e
-                              WHERE e.lead_key = k.lead_key AND e.stage = 'lost'
-                                AND NOT e.seen_first) THEN 'new' END
-        ) AS lost_at
+        k.lost_at,
+        k.n
     FROM keyed AS k
     LEFT JOIN named AS n ON n.reason_key = k.reason_key
-    LEFT JOIN file_stages AS fs ON fs.stage_raw = k.stage_raw
 )
 SELECT
     p.reason,
@@ -92,7 +111,7 @@ SELECT
     p.lost_at,
     st.label AS lost_at_label,
     st.position AS lost_at_position,
-    count(*) AS lost_leads
+    sum(p.n)::BIGINT AS lost_leads
 FROM placed AS p
 LEFT JOIN channels AS c ON c.channel = p.channel
 LEFT JOIN stages AS st ON st.stage = p.lost_at
