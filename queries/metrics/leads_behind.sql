@@ -20,7 +20,11 @@ WITH named AS (
 reasons AS (
     SELECT r.lost_reason, r.reason_slug, coalesce(m.reason, r.reason_slug) AS reason_key
     FROM (SELECT lost_reason, funnel_slug(lost_reason) AS reason_slug
-          FROM (SELECT DISTINCT lost_reason FROM leads WHERE lost_reason IS NOT NULL)) AS r
+          FROM (SELECT DISTINCT lost_reason FROM leads
+                WHERE lost_reason IS NOT NULL
+                  -- only when a reason narrows the leads: else no lead needs its reason
+                  AND ($lost_reason IS NOT NULL OR $no_reason OR $other_than IS NOT NULL)))
+         AS r
     LEFT JOIN lost_reason_map AS m ON m.raw_slug = r.reason_slug
 ),
 picked AS (
@@ -44,6 +48,16 @@ picked AS (
            OR (nullif(r.reason_slug, '') IS NOT NULL
                AND NOT EXISTS (SELECT 1 FROM named AS n
                                WHERE r.reason_key IN (funnel_slug(n.words), n.words))))
+),
+-- the newest $limit first (a top-N, not a sort of every match), and the count of all apart
+newest AS (
+    SELECT p.crm_id, p.channel, p.stage, p.owner, p.created_at, p.amount, p.currency
+    FROM picked AS p
+    ORDER BY p.created_at DESC, p.crm_id
+    LIMIT $limit
+),
+matched AS (
+    SELECT count(*) AS total FROM picked
 )
 SELECT
     p.crm_id,
@@ -53,9 +67,9 @@ SELECT
     p.created_at::DATE AS created,
     p.amount AS value,
     p.currency,
-    count(*) OVER () AS total
-FROM picked AS p
+    m.total
+FROM newest AS p
+CROSS JOIN matched AS m
 LEFT JOIN channels AS c ON c.channel = p.channel
 LEFT JOIN stages AS st ON st.stage = p.stage
-ORDER BY p.created_at DESC, p.crm_id
-LIMIT $limit;
+ORDER BY p.created_at DESC, p.crm_id;
