@@ -92,7 +92,10 @@ except store.StoreBusyError as exc:
 if has_data:
     sidebar_filters()
 
-st.navigation(PAGES).run()
+# every amount of this run in the store's currency ('€1,234' for a store of euros, never an
+# invented '$'; '$' when no file named a currency)
+with fmt.in_currency(app_state.currency_code() if has_data else None):
+    st.navigation(PAGES).run()
 app_preload.done()  # a page without charts: the invisible one goes all the same
 if has_data:
     # Once per server, after the first visitor's page is drawn, so the two don't share the two

@@ -172,6 +172,11 @@ def _week_axis(weeks: Sequence, title: str | None = None, most: int = 12) -> dic
     return axis
 
 
+def _hover_mark() -> str:
+    """The store's currency mark for a hover template (plotly's own '$' format is a dollar)."""
+    return fmt.current_mark()
+
+
 def drill(**narrow) -> str:
     """What a bar, cell or step stands for, as the leads behind it are narrowed
     (``metrics.leads_behind``'s keywords, None dropped): the last item of a point's customdata,
@@ -450,12 +455,12 @@ def spend_by_channel(df: pd.DataFrame) -> go.Figure:
         "x": df["cost_per_lead"], "y": names, "orientation": "h",
         "marker": {"color": _colors(df["channel"])},
         "text": text, "textposition": "outside", "cliponaxis": False,
-        "hovertemplate": "%{y}: %{x:$,.2f} per lead<extra></extra>",
+        "hovertemplate": f"%{{y}}: {_hover_mark()}%{{x:,.2f}} per lead<extra></extra>",
     }
     top = float(df["cost_per_lead"].max() or 1)
     return _built(
         [bars], height=_bar_height(len(df)), yaxis=_top_down_axis(names),
-        xaxis={"tickprefix": fmt.CURRENCY, "tickformat": ",.0f", "range": [0, top * 1.9],
+        xaxis={"tickprefix": fmt.current_mark(), "tickformat": ",.0f", "range": [0, top * 1.9],
                "title": {"text": costs.money_only_name()}},
     )
 
@@ -689,13 +694,13 @@ def value_per_lead(df: pd.DataFrame) -> go.Figure:
         "cliponaxis": False,
         "customdata": [[v, n, drill(channel=c, outcome="won")] for v, n, c in
                        zip(data["won_value"], data["leads"], data["channel"], strict=True)],
-        "hovertemplate": "%{y}: %{x:$,.0f} per lead (won %{customdata[0]:$,.0f} from "
-        "%{customdata[1]:,} leads)<extra></extra>",
+        "hovertemplate": f"%{{y}}: {_hover_mark()}%{{x:,.0f}} per lead (won "
+        f"{_hover_mark()}%{{customdata[0]:,.0f}} from %{{customdata[1]:,}} leads)<extra></extra>",
     }
     top = float(data["value_per_lead"].max() or 1)
     return _built(
         [bars], height=_bar_height(len(data)), yaxis=_top_down_axis(names),
-        xaxis={"tickprefix": fmt.CURRENCY, "tickformat": ",.0f", "range": [0, top * 1.4],
+        xaxis={"tickprefix": fmt.current_mark(), "tickformat": ",.0f", "range": [0, top * 1.4],
                "title": {"text": "Value won per lead"}},
     )
 

@@ -5,6 +5,8 @@ Pure functions, no Streamlit. ``None`` and NaN show as an en dash.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import math
 import sys
@@ -17,7 +19,42 @@ if TYPE_CHECKING:
     import pandas as pd
 
 MISSING = "–"
-CURRENCY = "$"
+CURRENCY = "$"  # the mark money is written with when no file named a currency
+# What an amount is written with, per ISO code of the store's currency (SPEC 3, "Currency");
+# another code is written before the amount ('CHF 1,234').
+CURRENCY_MARKS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "AUD": "A$",
+                  "CAD": "C$", "NZD": "NZ$", "SGD": "S$", "HKD": "HK$", "MXN": "MX$",
+                  "BRL": "R$", "ZAR": "R", "CNY": "CN¥", "KRW": "₩"}
+# The mark of the store being shown, set per script run (app.py) or per command (the CLI), so
+# no page or export writes "$" for a store of euros. A ContextVar: one run's setting never
+# reaches another thread's.
+_MARK: contextvars.ContextVar[str] = contextvars.ContextVar("funnel_currency_mark",
+                                                            default=CURRENCY)
+
+
+def currency_mark(code: str | None) -> str:
+    """The mark an amount in ``code`` is written with: 'USD' -> '$', 'EUR' -> '€', 'CHF' ->
+    'CHF '; no code (no file named a currency) -> :data:`CURRENCY`."""
+    if not code:
+        return CURRENCY
+    code = str(code).strip().upper()
+    return CURRENCY_MARKS.get(code, f"{code} ")
+
+
+def current_mark() -> str:
+    """The mark money is written with now (:func:`in_currency`)."""
+    return _MARK.get()
+
+
+@contextlib.contextmanager
+def in_currency(code: str | None):
+    """Write money in ``code``'s mark inside the block (the store's currency: a page run, a
+    command)."""
+    token = _MARK.set(currency_mark(code))
+    try:
+        yield
+    finally:
+        _MARK.reset(token)
 
 KIND_LABELS = {"inbound": "Inbound (they come to you)", "outbound": "Outbound (you chase them)",
                "unknown": "Not classed"}
@@ -99,7 +136,7 @@ def points(value: float | None) -> str:
     return f"{sign}{abs(number):.1f} pts"
 
 
-def money(value: float | None, decimals: int = 0, currency: str = CURRENCY) -> str:
+def money(value: float | None, decimals: int = 0, currency: str | None = None) -> str:
     """1234.5 -> '$1,235'; below $10 with cents. ``currency``: the symbol or code written
     before the amount ('$', '€', 'EUR ')."""
     if is_missing(value):
@@ -108,10 +145,11 @@ def money(value: float | None, decimals: int = 0, currency: str = CURRENCY) -> s
     if decimals == 0 and 0 < abs(number) < 10:
         decimals = 2
     sign = "−" if number < 0 else ""
-    return f"{sign}{currency}{abs(number):,.{decimals}f}"
+    mark = _MARK.get() if currency is None else currency
+    return f"{sign}{mark}{abs(number):,.{decimals}f}"
 
 
-def signed_money(value: float | None, currency: str = CURRENCY) -> str:
+def signed_money(value: float | None, currency: str | None = None) -> str:
     """A change in money: 120 -> '+$120', -35 -> '−$35', under 50 cents -> '$0'."""
     if is_missing(value):
         return MISSING
@@ -120,7 +158,7 @@ def signed_money(value: float | None, currency: str = CURRENCY) -> str:
     return sign + money(abs(number) if sign else 0.0, currency=currency)
 
 
-def money_and_hours(money: float | None, hours: float | None, currency: str = CURRENCY,
+def money_and_hours(money: float | None, hours: float | None, currency: str | None = None,
                     short: bool = False) -> str:
     """What a channel costs in a period: '2.7 hours + $25', '$550', '20.1 hours'
     ('2.7 h + $25' when ``short``, for tables); nothing spent -> '$0'."""
@@ -132,7 +170,7 @@ def money_and_hours(money: float | None, hours: float | None, currency: str = CU
     return " + ".join(parts) or money_text(0, currency)
 
 
-def money_text(value: float | None, currency: str = CURRENCY) -> str:
+def money_text(value: float | None, currency: str | None = None) -> str:
     """:func:`money` with a currency (a name :func:`money_and_hours` can use beside its own
     ``money`` argument)."""
     return money(value, currency=currency)
@@ -150,7 +188,7 @@ def round_figures(value: float, figures: int = 2) -> float:
     return float(round(number, digits))
 
 
-def about_money(value: float | None, currency: str = CURRENCY) -> str:
+def about_money(value: float | None, currency: str | None = None) -> str:
     """An estimated amount at two significant figures: 62820 -> '$63,000', 4.37 -> '$4.40'."""
     if is_missing(value):
         return MISSING
@@ -158,7 +196,7 @@ def about_money(value: float | None, currency: str = CURRENCY) -> str:
     return money(number, decimals=2 if 0 < abs(number) < 10 else 0, currency=currency)
 
 
-def about_money_range(low: float | None, high: float | None, currency: str = CURRENCY) -> str:
+def about_money_range(low: float | None, high: float | None, currency: str | None = None) -> str:
     """'$48,000 to $79,000' (each end at two significant figures)."""
     return f"{about_money(low, currency)} to {about_money(high, currency)}"
 
@@ -196,7 +234,7 @@ def more_or_fewer(mean: float, low: float, high: float, noun: str = "wins") -> s
 
 
 def money_more_or_less(mean: float | None, low: float | None, high: float | None,
-                       currency: str = CURRENCY, noun: str = "won value") -> str:
+                       currency: str | None = None, noun: str = "won value") -> str:
     """'about $63,000 more won value ($48,000 to $79,000)', or '... less ...'; ``noun`` ''
     for a table cell."""
     if is_missing(mean):
@@ -220,7 +258,7 @@ def signed_about_count(value: float | None) -> str:
     return ("+" if float(value) > 0 else "") + about_count(value)
 
 
-def signed_about_money(value: float | None, currency: str = CURRENCY) -> str:
+def signed_about_money(value: float | None, currency: str | None = None) -> str:
     """An estimated change in money for a headline number: 62820 -> '+$63,000'."""
     if is_missing(value):
         return MISSING
@@ -282,7 +320,7 @@ def money_short(value: float | None) -> str:
     number = float(value)
     for limit, suffix in ((1e6, "M"), (1e3, "k")):
         if abs(number) >= limit:
-            return f"{CURRENCY}{number / limit:.1f}{suffix}"
+            return f"{_MARK.get()}{number / limit:.1f}{suffix}"
     return money(number)
 
 

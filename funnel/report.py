@@ -255,7 +255,9 @@ def render_markdown(report: dict[str, Any]) -> str:
     head-to-head sentence (which names channels as their owner spelled them) and the like show
     as typed; Funnel's own words have nothing to escape and read as they are."""
     out: list[str] = []
-    for block in _blocks(report):
+    with fmt.in_currency(report.get("currency")):  # money in the store's mark, as the pages
+        blocks = _blocks(report)
+    for block in blocks:
         kind = block[0]
         if kind == "table":
             out += _md_table(*block[1:])
@@ -270,7 +272,9 @@ def render_html(report: dict[str, Any]) -> str:
     parts = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
              f"<title>{html.escape(_title(report))}</title>", f"<style>{_CSS}</style>",
              "</head><body>"]
-    for block in _blocks(report):
+    with fmt.in_currency(report.get("currency")):  # money in the store's mark, as the pages
+        blocks = _blocks(report)
+    for block in blocks:
         kind = block[0]
         if kind == "table":
             parts.append(_html_table(*block[1:]))
@@ -355,7 +359,7 @@ def _costs(m: dict[str, Any]) -> list[tuple]:
         return []
     rate = m.get("hourly_rate", costs.DEFAULT_HOURLY_RATE)
     header = ["Channel", "Leads", "Money spent", "Hours spent", costs.money_only_name(),
-              costs.with_hours_name(rate, fmt.CURRENCY)]
+              costs.with_hours_name(rate, fmt.current_mark())]
     table = [[r["label"], _count(r["leads"]), fmt.money(r["spend"]), _count(r["hours"]),
               fmt.money(r["cost_per_lead"]), fmt.money(r["cost_per_lead_with_hours"])]
              for r in rows]

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from funnel import format as fmt
 from funnel.jsonsafe import json_float
 from funnel.metrics.costs import DEFAULT_HOURLY_RATE
 
@@ -114,7 +115,8 @@ class Settings:
     interval: float = DEFAULT_INTERVAL
     draws: int = DEFAULT_DRAWS
     seed: int = DEFAULT_SEED
-    currency: str = "$"
+    # the store's currency mark at the time the settings are made (funnel.format.in_currency)
+    currency: str = field(default_factory=lambda: fmt.current_mark())
 
     def cache_key(self) -> tuple:
         """A hashable summary of every setting (for caches such as ``st.cache_data``)."""

@@ -39,6 +39,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from funnel import format as fmt
 from funnel.demo import store as demo
 from funnel.metrics import metrics
 from funnel.store import connection as store
@@ -304,6 +305,20 @@ def _kept_forecasts(_con: StoreHandle, db: str, rev: int) -> pd.DataFrame:
         return forecast_log.scored(cur)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _currency(_con: StoreHandle, db: str, rev: int) -> str | None:
+    from funnel.store import currency as money
+
+    with reader(_con) as cur:
+        return money.store_currency(cur)
+
+
+def currency_code() -> str | None:
+    """The ISO code of the store's money (None: no file named one); app.py writes every amount
+    of a run in its mark (``funnel.format.in_currency``)."""
+    return _currency(handle(), str(db_path()), revision())
+
+
 def kept_forecasts() -> pd.DataFrame:
     """Every kept forecast against the wins that came (``funnel.forecast_log.scored``)."""
     return _kept_forecasts(handle(), str(db_path()), revision())
@@ -346,7 +361,7 @@ def figure(build: Callable[..., go.Figure], data: Any, *args, **kwargs) -> go.Fi
     The figure comes back unvalidated: its dict came out of a validated figure, and checking
     it again costs 10-40 ms per chart (``st.plotly_chart`` skips it for a ``go.Figure``).
     """
-    key = _content_key(data, args, kwargs)
+    key = _content_key(data, args, kwargs, fmt.current_mark())  # its money labels' mark too
     return as_figure(_figure(build, _builder_key(build), key, data, args, kwargs))
 
 
@@ -365,8 +380,6 @@ def options() -> pd.Series:
 
 def channel_names() -> dict[str, str]:
     """channel slug -> words, every channel in the store, biggest first."""
-    from funnel import format as fmt
-
     opts = options()
     return fmt.channel_labels(list(opts["channels"]), list(opts["channel_labels"]))
 

@@ -61,7 +61,7 @@ def spend_table(df: pd.DataFrame) -> pd.DataFrame:
             "Money spent": [fmt.money(v) for v in df["spend"]],
             "Hours spent": [fmt.count(v) for v in df["hours"]],
             costs.money_only_name(): [fmt.money(v) for v in df["cost_per_lead"]],
-            costs.with_hours_name(costs.DEFAULT_HOURLY_RATE, fmt.CURRENCY): [
+            costs.with_hours_name(costs.DEFAULT_HOURLY_RATE, fmt.current_mark()): [
                 fmt.money(v) for v in df["cost_per_lead_with_hours"]],
             "Hours per lead": [f"{v:.2f}" if fmt.finite(v) else fmt.MISSING
                                for v in df["hours_per_lead"]],

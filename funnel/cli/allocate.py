@@ -109,9 +109,8 @@ def add_allocate_parser(subparsers) -> argparse.ArgumentParser:
 def run_allocate(args: argparse.Namespace) -> int:
     """Run ``allocate``: 0 success, 1 a store that cannot be used (message on stderr);
     usage mistakes raise :class:`funnel.errors.UsageError` (exit code 2 in funnel.cli)."""
-    from funnel.allocation import decisions
-    from funnel.allocation import recommend as allocation
     from funnel.store import connection as store
+    from funnel.store.currency import store_currency
 
     db = Path(args.db) if args.db else store.default_db_path()
     if not db.exists():
@@ -124,31 +123,40 @@ def run_allocate(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     try:
-        inputs = allocation.load_inputs(con, args.start, args.end)
-        known = [c.channel for c in inputs.channels]
-        settings = _settings(args, known)
-        try:
-            rec = allocation.allocate(inputs.channels, settings, inputs.as_of)
-        except allocation.AllocationError as exc:
-            raise UsageError(str(exc)) from exc
-        if not rec.channels:
-            print(f"error: {rec.summary}", file=sys.stderr)
-            return 1
-        plan = {_channel(text, known, "--plan"): share
-                for text, share in (_pair(x, "--plan", _share) for x in args.plan)}
-        what_if = rec.what_if(plan) if plan else None
-        decision_id = None
-        if args.record:
-            decision_id = decisions.record_decision(
-                con, rec, plan or None, period_start=args.period_start, note=args.note
-            )
-        scored = decisions.score_decisions(con)
-        if args.format == "json":
-            print(render_json(rec, what_if, scored, decision_id))
-        else:
-            print(render_markdown(rec, what_if, scored, decision_id))
+        with fmt.in_currency(store_currency(con)):  # money in the store's mark
+            return _allocate(con, args)
     finally:
         con.close()
+
+
+def _allocate(con, args: argparse.Namespace) -> int:
+    """The recommendation (and the decision recorded, with --record), printed."""
+    from funnel.allocation import decisions
+    from funnel.allocation import recommend as allocation
+
+    inputs = allocation.load_inputs(con, args.start, args.end)
+    known = [c.channel for c in inputs.channels]
+    settings = _settings(args, known)
+    try:
+        rec = allocation.allocate(inputs.channels, settings, inputs.as_of)
+    except allocation.AllocationError as exc:
+        raise UsageError(str(exc)) from exc
+    if not rec.channels:
+        print(f"error: {rec.summary}", file=sys.stderr)
+        return 1
+    plan = {_channel(text, known, "--plan"): share
+            for text, share in (_pair(x, "--plan", _share) for x in args.plan)}
+    what_if = rec.what_if(plan) if plan else None
+    decision_id = None
+    if args.record:
+        decision_id = decisions.record_decision(
+            con, rec, plan or None, period_start=args.period_start, note=args.note
+        )
+    scored = decisions.score_decisions(con)
+    if args.format == "json":
+        print(render_json(rec, what_if, scored, decision_id))
+    else:
+        print(render_markdown(rec, what_if, scored, decision_id))
     return 0
 
 

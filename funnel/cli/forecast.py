@@ -23,6 +23,7 @@ def add_forecast_parser(sub) -> None:
 def run_forecast(args: argparse.Namespace) -> int:
     from funnel import forecast_log, jsonsafe
     from funnel.metrics import forecast
+    from funnel.store.currency import store_currency
 
     con = open_store(args.db)
     try:
@@ -34,6 +35,7 @@ def run_forecast(args: argparse.Namespace) -> int:
             except ValueError as exc:
                 raise UsageError(str(exc)) from exc
         scores = forecast_log.scored(con)
+        currency = store_currency(con)
     finally:
         con.close()
     if args.format == "json":
@@ -41,28 +43,30 @@ def run_forecast(args: argparse.Namespace) -> int:
         return 0
     from funnel import format as fmt
 
-    totals = result["totals"]
-    print(f"As of {fmt.date(result['as_of'])} (the latest upload):")
-    for note in result["notes"]:
-        print(f"  {note}")
-    for _, row in totals[totals["channel"].isna()].iterrows():
-        print("  " + forecast.sentence(row))
-    weeks = totals[(totals["horizon"] == "weeks") & totals["channel"].notna()]
-    if not weeks.empty:
-        print(f"Per channel, {weeks['horizon_words'].iloc[0]}:")
-        width = max(len(str(label)) for label in weeks["channel_label"])
-        for _, row in weeks.sort_values("expected_wins", ascending=False).iterrows():
-            wins = (f"{fmt.count(row['expected_wins'])} wins "
-                    f"({fmt.count(row['wins_low'])} to {fmt.count(row['wins_high'])})")
-            worth = f"  worth {fmt.money(row['expected_value'])}" if row["expected_value"] else ""
-            print(f"  {row['channel_label']:<{width}}  {wins:<20}{worth}")
-    if kept is not None:
-        print(f"kept as forecast {kept}: it is scored once the data passes its weeks")
-    if not scores.empty:
-        print("Kept forecasts:")
-        for _, row in scores[scores["channel"].isna()].iterrows():
-            print("  " + forecast.score_sentence(row))
-    return 0
+    with fmt.in_currency(currency):  # money in the store's mark
+        totals = result["totals"]
+        print(f"As of {fmt.date(result['as_of'])} (the latest upload):")
+        for note in result["notes"]:
+            print(f"  {note}")
+        for _, row in totals[totals["channel"].isna()].iterrows():
+            print("  " + forecast.sentence(row))
+        weeks = totals[(totals["horizon"] == "weeks") & totals["channel"].notna()]
+        if not weeks.empty:
+            print(f"Per channel, {weeks['horizon_words'].iloc[0]}:")
+            width = max(len(str(label)) for label in weeks["channel_label"])
+            for _, row in weeks.sort_values("expected_wins", ascending=False).iterrows():
+                wins = (f"{fmt.count(row['expected_wins'])} wins "
+                        f"({fmt.count(row['wins_low'])} to {fmt.count(row['wins_high'])})")
+                worth = (f"  worth {fmt.money(row['expected_value'])}"
+                         if row["expected_value"] else "")
+                print(f"  {row['channel_label']:<{width}}  {wins:<20}{worth}")
+        if kept is not None:
+            print(f"kept as forecast {kept}: it is scored once the data passes its weeks")
+        if not scores.empty:
+            print("Kept forecasts:")
+            for _, row in scores[scores["channel"].isna()].iterrows():
+                print("  " + forecast.score_sentence(row))
+        return 0
 
 
 def as_json(result: dict, scores, kept: int | None) -> dict:

@@ -100,6 +100,7 @@ def run_send_weekly(args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace, sender: str, recipients: list[str]):
     """(the message, the week) or an exit code."""
+    from funnel import format as fmt
     from funnel.weekly import export as weekly_export
     from funnel.weekly import mail
 
@@ -107,13 +108,14 @@ def _build(args: argparse.Namespace, sender: str, recipients: list[str]):
     if isinstance(pack, int):
         return pack
     pdf, note = None, None
-    with tempfile.TemporaryDirectory(prefix="funnel-send-weekly-") as tmp:
-        try:
-            pdf = weekly_export.render_pdf(pack, Path(tmp) / "weekly.pdf").read_bytes()
-        except weekly_export.PdfUnavailable as exc:
-            note = f"No PDF this week: {exc}."
-            print(f"warning: {pack.week}: the PDF is left out: {exc}", file=sys.stderr)
-    return mail.pack_message(pack, sender, recipients, pdf, pdf_note=note), pack.week
+    with fmt.in_currency(pack.currency):  # money in the store's mark, as on the pages
+        with tempfile.TemporaryDirectory(prefix="funnel-send-weekly-") as tmp:
+            try:
+                pdf = weekly_export.render_pdf(pack, Path(tmp) / "weekly.pdf").read_bytes()
+            except weekly_export.PdfUnavailable as exc:
+                note = f"No PDF this week: {exc}."
+                print(f"warning: {pack.week}: the PDF is left out: {exc}", file=sys.stderr)
+        return mail.pack_message(pack, sender, recipients, pdf, pdf_note=note), pack.week
 
 
 def _write_eml(msg, out: Path | None, week) -> int:

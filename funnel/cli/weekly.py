@@ -44,6 +44,7 @@ def add_weekly_parser(subparsers) -> argparse.ArgumentParser:
 
 def run_weekly(args: argparse.Namespace) -> int:
     """Build the pack and write it; returns the exit code (errors go to standard error)."""
+    from funnel import format as fmt
     from funnel.weekly import week as iso_week
 
     fmt_name = args.format or "md"
@@ -56,14 +57,19 @@ def run_weekly(args: argparse.Namespace) -> int:
         except iso_week.WeekError as exc:
             return fail(2, str(exc))
     pack = load_pack(args.db, args.week)
-    return pack if isinstance(pack, int) else _write(pack, fmt_name, args.out)
+    if isinstance(pack, int):
+        return pack
+    with fmt.in_currency(pack.currency):  # money in the store's mark, as on the pages
+        return _write(pack, fmt_name, args.out)
 
 
 def load_pack(db: Path | None, week: str | None):
     """The weekly pack of ``week`` (None: the last complete one) from the store at ``db``, or
     the exit code when there is none: 1 the store cannot be opened or holds no leads, 2 a week
     outside the data (the message said on standard error)."""
+    from funnel import format as fmt
     from funnel.store import connection as store
+    from funnel.store import currency as money
     from funnel.weekly import pack as weekly
     from funnel.weekly import week as iso_week
 
@@ -72,7 +78,8 @@ def load_pack(db: Path | None, week: str | None):
     except store.StoreBusyError as exc:
         return fail(1, str(exc))
     try:
-        return weekly.weekly_pack(con, week)
+        with fmt.in_currency(money.store_currency(con)):  # its sentences write money too
+            return weekly.weekly_pack(con, week)
     except iso_week.NoDataError as exc:
         return fail(1, str(exc))
     except iso_week.WeekError as exc:

@@ -42,8 +42,13 @@ def money_only_name() -> str:
     return "Cost per lead (money only)"
 
 
-def with_hours_name(hourly_rate: float, currency: str = "$") -> str:
-    """The name of the money-and-hours figure, with the rate it uses."""
+def with_hours_name(hourly_rate: float, currency: str | None = None) -> str:
+    """The name of the money-and-hours figure, with the rate it uses (in the store's currency
+    mark unless ``currency`` is given)."""
+    if currency is None:
+        from funnel import format as fmt
+
+        currency = fmt.current_mark()
     rate = f"{currency}{hourly_rate:,.0f}" if float(hourly_rate).is_integer() \
         else f"{currency}{hourly_rate:,.2f}"
     return f"Cost per lead (money and hours at {rate} an hour)"

@@ -40,6 +40,7 @@ from funnel.allocation import recommend as allocation
 from funnel.app import findings  # pure (no Streamlit): the pair the Sales page compares
 from funnel.metrics import metrics
 from funnel.store import connection as store
+from funnel.store import currency as money
 from funnel.weekly.checks import (
     ALPHA,
     SEED,
@@ -165,6 +166,7 @@ class WeeklyPack:
     advice: Advice | None = None  # the allocation advice on the data up to the week's end
     moved: list[str] = field(default_factory=list)
     agenda: list[str] = field(default_factory=list)
+    currency: str | None = None  # the store's currency (ISO code; None: no file named one)
 
     @property
     def one_week(self) -> bool:
@@ -279,6 +281,7 @@ def weekly_pack(con, week: str | Week | None = None) -> WeeklyPack:
         wins_without_date=metrics.coverage_notes(metrics.data_coverage(con))["wins_by_week"],
         head_to_head=_head_to_head(con, chosen),
         advice=_advice(con, chosen),
+        currency=money.store_currency(con),
     )
     pack.moved = _moved(pack)
     pack.agenda = _agenda(pack)
