@@ -300,7 +300,9 @@ def _is_numeric_column(series: pd.Series) -> bool:
     texts = [str(v) for v in series if not fmt.is_missing(v) and str(v) != fmt.MISSING]
     if not texts:
         return False
-    return all(t[:1].isdigit() or t[:1] in "$−+" for t in texts)
+    mark = fmt.current_mark()  # money in the store's currency: '€1,000', 'CHF 1,000'
+    return all(t[:1].isdigit() or t[:1] in "$−+" or t.lstrip("−+").startswith(mark)
+               for t in texts)
 
 
 # --- HTML -----------------------------------------------------------------------------------
