@@ -39,6 +39,17 @@ def euro_store(tmp_path_factory) -> Path:
     return path
 
 
+def open_page(db: Path, monkeypatch, page: str) -> AppTest:
+    """``page`` of the dashboard on the store ``db``, run through app.py (which sets the mark)."""
+    monkeypatch.setenv("FUNNEL_DB", str(db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def test_the_mark_of_each_currency():
     assert [fmt.currency_mark(c) for c in ("USD", "eur", "GBP", "CHF", None, "")] == [
         "$", "€", "£", "CHF ", "$", "$"]
@@ -60,12 +71,7 @@ def test_the_weekly_page_and_pack_write_euros(euro_store, monkeypatch):
     ).stdout
     assert "€1,000" in pack and "$" not in pack
 
-    monkeypatch.setenv("FUNNEL_DB", str(euro_store))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    at.switch_page("app_pages/weekly.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = open_page(euro_store, monkeypatch, "app_pages/weekly.py")
     values = {m.label: m.value for m in at.metric}
     assert values["Won value"] == "€1,000"
     shown = " ".join([*(m.value for m in at.metric), *(c.value for c in at.caption),
@@ -73,13 +79,8 @@ def test_the_weekly_page_and_pack_write_euros(euro_store, monkeypatch):
     assert "$" not in shown
 
 
-def test_the_sales_chart_and_the_forecast_write_euros(euro_store, monkeypatch):
-    monkeypatch.setenv("FUNNEL_DB", str(euro_store))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    at.switch_page("app_pages/sales.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+def test_the_sales_chart_writes_euros(euro_store, monkeypatch):
+    at = open_page(euro_store, monkeypatch, "app_pages/sales.py")
     texts = []
     for chart in at.get("plotly_chart"):
         texts.append(chart.proto.spec)
