@@ -172,11 +172,6 @@ def _week_axis(weeks: Sequence, title: str | None = None, most: int = 12) -> dic
     return axis
 
 
-def _hover_mark() -> str:
-    """The store's currency mark for a hover template (plotly's own '$' format is a dollar)."""
-    return fmt.current_mark()
-
-
 def drill(**narrow) -> str:
     """What a bar, cell or step stands for, as the leads behind it are narrowed
     (``metrics.leads_behind``'s keywords, None dropped): the last item of a point's customdata,
@@ -455,7 +450,7 @@ def spend_by_channel(df: pd.DataFrame) -> go.Figure:
         "x": df["cost_per_lead"], "y": names, "orientation": "h",
         "marker": {"color": _colors(df["channel"])},
         "text": text, "textposition": "outside", "cliponaxis": False,
-        "hovertemplate": f"%{{y}}: {_hover_mark()}%{{x:,.2f}} per lead<extra></extra>",
+        "hovertemplate": f"%{{y}}: {fmt.current_mark()}%{{x:,.2f}} per lead<extra></extra>",
     }
     top = float(df["cost_per_lead"].max() or 1)
     return _built(
@@ -682,6 +677,7 @@ def value_per_lead(df: pd.DataFrame) -> go.Figure:
     ``df``: channel, label, leads, won_value, value_per_lead (``metrics.conversion_by_channel``).
     """
     data = df.sort_values("value_per_lead", ascending=False)
+    mark = fmt.current_mark()  # the store's currency (plotly's own "$" format is a dollar)
     names = [_label(c, None, lab) for c, lab in zip(data["channel"], data["label"], strict=True)]
     bars = {
         "type": "bar",
@@ -694,8 +690,8 @@ def value_per_lead(df: pd.DataFrame) -> go.Figure:
         "cliponaxis": False,
         "customdata": [[v, n, drill(channel=c, outcome="won")] for v, n, c in
                        zip(data["won_value"], data["leads"], data["channel"], strict=True)],
-        "hovertemplate": f"%{{y}}: {_hover_mark()}%{{x:,.0f}} per lead (won "
-        f"{_hover_mark()}%{{customdata[0]:,.0f}} from %{{customdata[1]:,}} leads)<extra></extra>",
+        "hovertemplate": f"%{{y}}: {mark}%{{x:,.0f}} per lead (won {mark}%{{customdata[0]:,.0f}} "
+        "from %{customdata[1]:,} leads)<extra></extra>",
     }
     top = float(data["value_per_lead"].max() or 1)
     return _built(
